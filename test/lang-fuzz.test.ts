@@ -113,7 +113,7 @@ test('fuzz: random bytes and pathological shapes', () => {
     `BEGIN { ${'$x = 1; '.repeat(5000)} }`, `BEGIN { ${'@m[1,'.repeat(3000)} }`, '#if 1\n'.repeat(2000),
     `${'kprobe:f,'.repeat(3000)}kprobe:g { }`, `BEGIN { $x = ${'a.'.repeat(5000)}b; }`, ':'.repeat(10000),
     `BEGIN { ${'unroll(1) { '.repeat(400)} }`, '#define A B\n#define B A\nBEGIN { $x = A; }',
-    `BEGIN { $x = ${'(int32)'.repeat(3000)}1; }`, `BEGIN { $x = ${'sizeof('.repeat(3000)}1; }`,
+    `BEGIN { $x = ${'(int32)'.repeat(3000)}1; }`, "'".repeat(20000), `BEGIN { ${'$x = 08; '.repeat(3000)} }`, `BEGIN { $x = ${'sizeof('.repeat(3000)}1; }`,
   ];
   for (const [i, s] of shapes.entries()) check(s, `shape ${i}`);
 });

@@ -387,6 +387,15 @@ test('diagnostics: format, did-you-mean, LangError', () => {
   assert.ok(err instanceof TsbpfError);
   assert.equal(err.name, 'LangError');
   assert.equal(err.message, 'script.bt:1:1-7: ERROR: x\nkprobe:f {\n~~~~~~');
+  // Dozens of errors: all kept on the error, the message shows the first 20.
+  try {
+    parse(`BEGIN { ${'$x = 08; '.repeat(30)}}`);
+    assert.fail('no error');
+  } catch (e) {
+    assert.ok(e instanceof LangError);
+    assert.equal(e.diagnostics.length, 30);
+    assert.match(e.message, /\n\n\(10 more errors not shown\)$/);
+  }
 });
 
 // [source, line:col of each diagnostic, text of the first message]

@@ -99,10 +99,15 @@ export class Diagnostics {
   }
 }
 
-/** A program the language front end refused; `message` is every diagnostic, formatted. */
+/** How many diagnostics a LangError message shows; past that they are noise. */
+const MAX_SHOWN = 20;
+
+/** A program the language front end refused; `message` is its diagnostics, formatted. */
 export class LangError extends TsbpfError {
   constructor(readonly diagnostics: readonly Diagnostic[], readonly source: SourceText) {
-    super(diagnostics.map((d) => formatDiagnostic(d, source)).join('\n\n'));
+    const shown = diagnostics.slice(0, MAX_SHOWN).map((d) => formatDiagnostic(d, source));
+    if (diagnostics.length > MAX_SHOWN) shown.push(`(${diagnostics.length - MAX_SHOWN} more errors not shown)`);
+    super(shown.join('\n\n'));
   }
 }
 

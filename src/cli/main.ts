@@ -1,0 +1,39 @@
+// The `tsbpf` command. Subcommands load lazily so `tsbpf -e` pays only for what it uses.
+import { TsbpfError } from '../kernel/errors.js';
+import { reportError } from './report.js';
+
+type Command = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, () => Promise<Command>> = {
+  feature: async () => (await import('./feature.js')).main,
+  demo: async () => (await import('./demo.js')).main,
+  trace: async () => (await import('./trace.js')).main,
+};
+
+const usage = `usage: tsbpf [options] -e 'PROGRAM' | tsbpf [options] FILE.bt
+       tsbpf -l [PATTERN]            list probes (tracepoint, rawtracepoint, uprobe, usdt, ...)
+       tsbpf demo                    trace a built-in demo workload
+       tsbpf feature [--json]        what this kernel supports
+options: -c CMD  -p PID  -f text|json  -o FILE  -v  --dry-run  --unsafe  -h
+`;
+
+async function run(argv: string[]): Promise<number> {
+  const [first] = argv;
+  if (first === undefined || first === '-h' || first === '--help') {
+    process.stdout.write(usage);
+    return first === undefined ? 1 : 0;
+  }
+  const load = commands[first];
+  if (load) return (await load())(argv.slice(1));
+  if (first.startsWith('-') || first.endsWith('.bt') || argv.length >= 1) return (await commands.trace())(argv);
+  throw new TsbpfError(`unknown command '${first}'`, { hint: 'run tsbpf --help' });
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.exitCode = reportError(e);
+  },
+);
