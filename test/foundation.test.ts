@@ -98,3 +98,38 @@ test('a program the verifier rejects carries the verifier log', () => {
     s.close();
   }
 });
+
+test('perf buffer delivers 1000 events with pid and filename', async () => {
+  const fmt = tracepointFormat('syscalls', 'sys_enter_openat');
+  const filenameOff = fmt.fields.find((f) => f.name === 'filename')!.offset;
+  const s = new Session();
+  try {
+    s.createMap({ name: 'pevents', type: 'perf_event_array', keySize: 4, valueSize: 4, maxEntries: 128 });
+    s.createMap({ name: 'scratch', type: 'percpu_array', keySize: 4, valueSize: 264, maxEntries: 1 });
+    const a = new Asm();
+    a.mov(R6, R1).storeImm(FP, -4, 0, 'u32');
+    a.ldMap(R1, 'scratch').mov(R2, FP).alu64('add', R2, { imm: -4 }).call('map_lookup_elem');
+    a.jmp('jeq', R0, { imm: 0 }, 'out').mov(R7, R0);
+    a.call('get_current_pid_tgid').alu64('rsh', R0, { imm: 32 }).store(R7, 0, R0, 'u32');
+    a.mov(R1, R7).alu64('add', R1, { imm: 8 }).movImm(R2, 256).load(R3, R6, filenameOff, 'u64').call('probe_read_user_str');
+    a.mov(R1, R6).ldMap(R2, 'pevents').ldImm64(R3, 0xffffffffn /* BPF_F_CURRENT_CPU */).mov(R4, R7).movImm(5 as never, 264);
+    a.call('perf_event_output');
+    a.label('out').movImm(R0, 0).exit();
+    const prog = s.loadProgram({ name: 'open_perf', type: 'tracepoint', insns: a });
+    const seen: Array<{ pid: number; file: string }> = [];
+    // 2 MiB per CPU holds all 1000 records even if the reader falls behind the child.
+    const reader = s.perfbuf(s.map('pevents'), (d) => {
+      const bytes = new Uint8Array(d.buffer, d.byteOffset + 8, 256);
+      seen.push({ pid: d.getUint32(0, true), file: Buffer.from(bytes.subarray(0, bytes.indexOf(0))).toString() });
+    }, 512);
+    s.attachTracepoint(prog, 'syscalls', 'sys_enter_openat');
+    const child = await runChild(opener, [TARGET, '1000']);
+    s.drainAll();
+    const mine = seen.filter((e) => e.pid === child.pid);
+    assert.equal(reader.lost, 0);
+    assert.equal(mine.length, 1000);
+    assert.ok(mine.every((e) => e.file === TARGET));
+  } finally {
+    s.close();
+  }
+});

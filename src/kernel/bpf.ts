@@ -386,7 +386,7 @@ export function rawTracepointOpen(progFd: number, name: string | null): number {
 
 export interface TestRunResult { retval: number; durationNs: number }
 
-export function progTestRun(progFd: number, ctxIn: Uint8Array | null = null, repeat = 1): TestRunResult {
+export function progTestRun(progFd: number, ctxIn: Uint8Array | null = null, repeat = 0): TestRunResult {
   const { buf, dv } = attr();
   dv.setUint32(0, progFd, true);
   dv.setUint32(32, repeat, true);

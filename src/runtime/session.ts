@@ -130,9 +130,12 @@ export class Session {
     this.perf(fd, prog, `${pmu} ${target.name}`);
   }
 
-  /** A software or hardware perf event on every CPU (profile:hz:N, software:*, hardware:*). */
-  attachPerfEvent(prog: Program, kind: 'software' | 'hardware', config: number, period: number, freq = false): void {
-    for (let cpu = 0; cpu < possibleCpus(); cpu++) {
+  /**
+   * A software or hardware perf event on every CPU (profile:hz:N, software:*, hardware:*),
+   * or on the given CPUs only (interval:*, which must fire once per period, not once per CPU).
+   */
+  attachPerfEvent(prog: Program, kind: 'software' | 'hardware', config: number, period: number, freq = false, cpus?: number[]): void {
+    for (const cpu of cpus ?? Array.from({ length: possibleCpus() }, (_, i) => i)) {
       let fd: number;
       try {
         fd = kind === 'software' ? openSoftware(config, cpu, period, freq) : openHardware(config, cpu, period);

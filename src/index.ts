@@ -1,0 +1,26 @@
+// tsbpf's public API: every layer is usable on its own.
+export * from './kernel/errors.js';
+export * as bpf from './kernel/bpf.js';
+export * as perf from './kernel/perf.js';
+export * as tracefs from './kernel/tracefs.js';
+export * from './isa/insn.js';
+export { Asm, AsmError } from './isa/asm.js';
+export { disassemble, formatInsn } from './isa/disasm.js';
+export { helperId, helperName } from './isa/helpers.js';
+export { BpfMap, TypedMap, codec, possibleCpus } from './runtime/maps.js';
+export type { MapSpec, Codec } from './runtime/maps.js';
+export { RingBufReader } from './runtime/ringbuf.js';
+export { PerfBufReader } from './runtime/perfbuf.js';
+export { Session } from './runtime/session.js';
+export type { Program, ProgramSpec } from './runtime/session.js';
+export * as elf from './elf/reader.js';
+export { SymbolTable } from './elf/symbols.js';
+export { demangle } from './elf/demangle.js';
+export { readGoBuildInfo, isGoBinary } from './elf/gobuildinfo.js';
+export { readGoPclntab } from './elf/gopclntab.js';
+export { readUsdtProbes, parseUsdtArg } from './elf/usdt.js';
+export * as btf from './btf/index.js';
+export { instructionLength } from './x86/length.js';
+export { findReturns } from './x86/returns.js';
+export * as output from './output/index.js';
+export { parse } from './lang/parser.js';

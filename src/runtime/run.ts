@@ -1,0 +1,245 @@
+// Runs a compiled script: creates its maps, loads and attaches its programs, runs BEGIN,
+// turns event records into output, and on exit (exit(), Ctrl-C, SIGTERM, the -c command
+// ending) runs END, prints the maps like bpftrace and releases everything.
+import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { CompiledMap, CompiledScript, EVENTS_MAP, EventSpec, layoutOf } from '../lang/compiled.js';
+import { progTestRun } from '../kernel/bpf.js';
+import { TsbpfError } from '../kernel/errors.js';
+import { SwConfig } from '../kernel/perf.js';
+import { Output } from '../output/output.js';
+import { formatPrintf, parseFormat, ParsedFormat } from '../output/printf.js';
+import { strftime } from '../output/strftime.js';
+import { MapSnapshot } from '../output/values.js';
+import { Session, Program } from './session.js';
+import { BpfMap } from './maps.js';
+import { decodeList, decodeValue, DecodeContext, Symbolizer } from './decode.js';
+import { snapshot } from './readout.js';
+
+export interface RunOptions {
+  output: Output;
+  write(text: string): void;
+  symbolizer: Symbolizer;
+  /** Called after everything is attached and BEGIN ran (e.g. to start the -c command). */
+  onStarted?(): void;
+}
+
+export class ScriptRun {
+  readonly session = new Session();
+  private readonly programs = new Map<string, Program>();
+  private readonly formats = new Map<number, ParsedFormat>();
+  private readonly ctx: DecodeContext;
+  private stackMap: BpfMap | undefined;
+  private finished = false;
+  private resolveDone!: () => void;
+  /** Settles when the script asked to exit or stop() ran. */
+  readonly done = new Promise<void>((r) => (this.resolveDone = r));
+  private exitCalled = false;
+
+  constructor(readonly script: CompiledScript, private readonly opts: RunOptions) {
+    this.ctx = {
+      sym: opts.symbolizer,
+      probeNames: script.probeNames,
+      stackIps: (id) => this.stackIps(id),
+    };
+  }
+
+  /** Creates maps and loads every program (the verifier runs here); attaches nothing. */
+  load(): void {
+    for (const m of this.script.maps) {
+      const mapType = m.mapType;
+      this.session.createMap({ name: m.bpfName, type: mapType, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries });
+    }
+    for (const m of this.script.internalMaps) {
+      const map = this.session.createMap({ name: m.bpfName, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries });
+      if (m.type === 'stack_trace') this.stackMap = map;
+    }
+    this.script.probes.forEach((p, i) => {
+      const prog = this.session.loadProgram({
+        name: progName(p.name, i), type: p.progType, insns: p.insns,
+        expectedAttachType: p.expectedAttachType,
+        attachBtfId: p.attach.kind === 'fentry' || p.attach.kind === 'fexit' ? p.attach.btfId : undefined,
+      });
+      this.programs.set(p.name + '#' + i, prog);
+    });
+  }
+
+  /** Attaches all probes, prints "Attaching N probes...", runs BEGIN, starts event delivery. */
+  start(): void {
+    const s = this.session;
+    const events = this.script.internalMaps.find((m) => m.bpfName === EVENTS_MAP);
+    if (events) s.ringbuf(s.map(EVENTS_MAP), (d) => this.onEvent(d));
+    const begin: Program[] = [];
+    this.script.probes.forEach((p, i) => {
+      const prog = this.programs.get(p.name + '#' + i)!;
+      const a = p.attach;
+      switch (a.kind) {
+        case 'begin': begin.push(prog); break;
+        case 'end': break;
+        case 'tracepoint': s.attachTracepoint(prog, a.category, a.name); break;
+        case 'rawtracepoint': s.attachRawTracepoint(prog, a.name); break;
+        case 'interval': s.attachPerfEvent(prog, 'software', SwConfig['cpu-clock'], a.periodNs, false, [0]); break;
+        case 'profile': s.attachPerfEvent(prog, 'software', SwConfig['cpu-clock'], a.hz, true); break;
+        case 'software': s.attachPerfEvent(prog, 'software', a.config, a.period); break;
+        case 'hardware': s.attachPerfEvent(prog, 'hardware', a.config, a.period); break;
+        case 'uprobe':
+          s.attachProbe(prog, 'uprobe', { name: a.path, offset: a.offset, retprobe: a.retprobe, pid: a.pid, refCtrOffset: a.refCtrOffset });
+          break;
+        case 'kprobe': s.attachProbe(prog, 'kprobe', { name: a.func, offset: a.offset, retprobe: a.retprobe }); break;
+        case 'fentry': s.attachLink(prog, 'trace_fentry'); break;
+        case 'fexit': s.attachLink(prog, 'trace_fexit'); break;
+      }
+    });
+    this.opts.write(this.opts.output.attachedProbes(this.script.attachCount));
+    for (const prog of begin) progTestRun(prog.fd);
+    this.poll();
+    if (!this.finished) this.opts.onStarted?.();
+  }
+
+  /** Delivers pending events now (the event loop also does this as they arrive). */
+  poll(): void {
+    this.session.drainAll();
+  }
+
+  private stackIps(id: number): bigint[] {
+    if (!this.stackMap || id < 0) return [];
+    const key = Buffer.alloc(4);
+    key.writeUInt32LE(id);
+    const v = this.stackMap.lookup(key);
+    if (!v) return [];
+    const ips: bigint[] = [];
+    for (let off = 0; off + 8 <= v.length; off += 8) {
+      const ip = v.readBigUInt64LE(off);
+      if (ip === 0n) break;
+      ips.push(ip);
+    }
+    return ips;
+  }
+
+  private compiledMap(name: string): CompiledMap {
+    const m = this.script.maps.find((x) => x.name === name);
+    if (!m) throw new TsbpfError(`internal: event names unknown map ${name}`);
+    return m;
+  }
+
+  private onEvent(d: DataView): void {
+    if (this.finished) return;
+    const id = Number(d.getBigUint64(0, true));
+    const ev: EventSpec | undefined = this.script.events[id];
+    if (!ev) return;
+    const out = this.opts.output;
+    const args = (types: Parameters<typeof decodeList>[0]) => decodeList(types, d, 8, this.ctx);
+    switch (ev.kind) {
+      case 'printf':
+        this.opts.write(out.message('printf', formatPrintf(this.format(id, ev.format), args(ev.args))));
+        break;
+      case 'system': {
+        const cmd = formatPrintf(this.format(id, ev.format), args(ev.args));
+        try {
+          this.opts.write(out.message('syscall', execSync(cmd, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })));
+        } catch (e) {
+          this.opts.write(out.message('syscall', String((e as { stdout?: string }).stdout ?? '')));
+        }
+        break;
+      }
+      case 'cat': {
+        const path = formatPrintf(this.format(id, ev.format), args(ev.args));
+        let text: string;
+        try {
+          text = readFileSync(path, 'utf8');
+        } catch {
+          text = `cat: ${path}: No such file or directory\n`;
+        }
+        this.opts.write(out.message('cat', text));
+        break;
+      }
+      case 'time':
+        this.opts.write(out.message('time', strftime(ev.format, new Date())));
+        break;
+      case 'join': {
+        const parts: string[] = [];
+        for (let i = 0; i < ev.count; i++) {
+          const b = new Uint8Array(d.buffer, d.byteOffset + 8 + i * ev.strSize, ev.strSize);
+          const end = b.indexOf(0);
+          if (end === 0) break;
+          parts.push(Buffer.from(b.subarray(0, end < 0 ? ev.strSize : end)).toString('utf8'));
+        }
+        this.opts.write(out.message('join', parts.join(ev.separator), true));
+        break;
+      }
+      case 'print_value':
+        this.opts.write(out.value(decodeValue(ev.type, d, 8 + 0 * layoutOf(ev.type).size, this.ctx)));
+        break;
+      case 'print_map':
+        this.opts.write(out.map(this.readMap(this.compiledMap(ev.map)), { top: ev.top, div: ev.div }));
+        break;
+      case 'clear':
+        this.session.map(this.compiledMap(ev.map).bpfName).clear();
+        break;
+      case 'zero':
+        this.session.map(this.compiledMap(ev.map).bpfName).clear();
+        break;
+      case 'exit':
+        this.exitCalled = true;
+        this.finish();
+        break;
+    }
+  }
+
+  private format(id: number, fmt: string): ParsedFormat {
+    let f = this.formats.get(id);
+    if (!f) this.formats.set(id, (f = parseFormat(fmt)));
+    return f;
+  }
+
+  readMap(m: CompiledMap): MapSnapshot {
+    return snapshot(m, this.session.map(m.bpfName), this.ctx);
+  }
+
+  /** Drops records still queued (those that came after exit()). */
+  private discardQueued(): void {
+    const accept = this.finished;
+    this.finished = true;
+    this.session.drainAll();
+    this.finished = accept;
+  }
+
+  /** Asks the run to end; `stop()` then does the END work. */
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.resolveDone();
+  }
+
+  /**
+   * Ends the run: detaches probes first (so maps stop changing), runs END, drains the last
+   * events, prints every map and closes the session.
+   */
+  stop(): void {
+    this.finish();
+    const s = this.session;
+    const ends = this.script.probes
+      .map((p, i) => ({ p, prog: this.programs.get(p.name + '#' + i)! }))
+      .filter((x) => x.p.attach.kind === 'end');
+    try {
+      // Events queued before an exit() call were delivered in order; after a signal or the
+      // -c command ending, deliver what is queued now. Then END runs and its output follows.
+      this.finished = false;
+      if (!this.exitCalled) s.drainAll();
+      this.discardQueued();
+      for (const { prog } of ends) progTestRun(prog.fd);
+      s.drainAll();
+      this.finished = true;
+      const maps = this.script.maps.map((m) => this.readMap(m));
+      this.opts.write(this.opts.output.exit(maps));
+    } finally {
+      s.close();
+    }
+  }
+}
+
+/** A kernel-acceptable program name from a probe name. */
+function progName(probe: string, i: number): string {
+  const base = probe.replace(/^(\w+):.*?([\w.]+)$/, '$1_$2').replace(/[^A-Za-z0-9_]/g, '_');
+  return `${base.slice(0, 11)}_${i}`;
+}
