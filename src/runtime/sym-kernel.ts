@@ -1,0 +1,97 @@
+// Kernel symbols from /proc/kallsyms, read once on first use and kept sorted by address so
+// every lookup after that is a binary search. Addresses are bigints: kernel text lives
+// above 2^63 and does not fit a double.
+import { readFileSync } from 'node:fs';
+import { TsbpfError } from '../kernel/errors.js';
+
+export interface KernelSymbol {
+  name: string;
+  /** Bytes from the symbol's start. */
+  offset: number;
+  /** Loadable module the symbol belongs to, undefined for the kernel image. */
+  module?: string;
+}
+
+export class KernelSymbols {
+  private addrs!: BigUint64Array;
+  private names!: string[];
+  private modules!: (string | undefined)[];
+  private byName?: Map<string, bigint>;
+  private loaded = false;
+
+  constructor(private readonly path = '/proc/kallsyms') {}
+
+  /** The symbol at or before `addr`, as bcc resolves it (each symbol runs to the next one). */
+  lookup(addr: bigint): KernelSymbol | undefined {
+    this.load();
+    const a = this.addrs;
+    let lo = 0;
+    let hi = a.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (a[mid] <= addr) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    // Below the lowest real symbol lies user space and per-CPU offsets, not code.
+    if (found < 0 || a[found] === 0n) return undefined;
+    while (found > 0 && a[found - 1] === a[found]) found--;
+    return { name: this.names[found], offset: Number(addr - a[found]), module: this.modules[found] };
+  }
+
+  /** Address of the first symbol named `name`, or undefined. */
+  address(name: string): bigint | undefined {
+    this.load();
+    if (!this.byName) {
+      this.byName = new Map();
+      for (let i = 0; i < this.names.length; i++) if (!this.byName.has(this.names[i])) this.byName.set(this.names[i], this.addrs[i]);
+    }
+    return this.byName.get(name);
+  }
+
+  get size(): number {
+    this.load();
+    return this.addrs.length;
+  }
+
+  private load(): void {
+    if (this.loaded) return;
+    let text: string;
+    try {
+      text = readFileSync(this.path, 'latin1');
+    } catch (e) {
+      throw new TsbpfError(`cannot read ${this.path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, {
+        hint: 'kernel stacks need /proc/kallsyms; is /proc mounted?',
+      });
+    }
+    const entries: Array<{ addr: bigint; name: string; module?: string }> = [];
+    let allZero = true;
+    for (const line of text.split('\n')) {
+      // "ffffffff81000000 T _stext" or "ffffffffc0a01000 t foo\t[module]"
+      const sp1 = line.indexOf(' ');
+      if (sp1 <= 0) continue;
+      const sp2 = line.indexOf(' ', sp1 + 1);
+      if (sp2 < 0) continue;
+      const addr = BigInt('0x' + line.slice(0, sp1));
+      if (addr !== 0n) allZero = false;
+      const tab = line.indexOf('\t', sp2 + 1);
+      const name = tab < 0 ? line.slice(sp2 + 1) : line.slice(sp2 + 1, tab);
+      const module = tab < 0 ? undefined : line.slice(tab + 1).replace(/^\[|\]$/g, '');
+      entries.push({ addr, name, module });
+    }
+    if (entries.length > 0 && allZero) {
+      throw new TsbpfError(`${this.path} shows every address as 0`, {
+        hint: 'run as root, or set kernel.kptr_restrict=0 (sysctl) so kernel addresses are visible',
+      });
+    }
+    // Stable sort keeps kallsyms' own order among aliases, so `_stext`-style duplicates resolve
+    // to the name listed first, as bcc's resolver does.
+    entries.sort((x, y) => (x.addr < y.addr ? -1 : x.addr > y.addr ? 1 : 0));
+    this.addrs = BigUint64Array.from(entries, (e) => e.addr);
+    this.names = entries.map((e) => e.name);
+    this.modules = entries.map((e) => e.module);
+    this.loaded = true;
+  }
+}
