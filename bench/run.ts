@@ -1,8 +1,10 @@
 // npm run bench: tsbpf measured side by side with its peers where they apply.
 import { ringbufThroughput } from './ringbuf.js';
+import { startupBench } from './startup.js';
 
 const sections: Array<[string, () => Promise<string>]> = [
   ['ringbuf', () => ringbufThroughput()],
+  ['startup', () => startupBench()],
 ];
 
 const only = process.argv.slice(2);

@@ -8,12 +8,16 @@ const commands: Record<string, () => Promise<Command>> = {
   feature: async () => (await import('./feature.js')).main,
   demo: async () => (await import('./demo.js')).main,
   trace: async () => (await import('./trace.js')).main,
+  prog: async () => (argv) => import('./inspect.js').then((m) => m.main(argv, 'prog')),
+  map: async () => (argv) => import('./inspect.js').then((m) => m.main(argv, 'map')),
+  link: async () => (argv) => import('./inspect.js').then((m) => m.main(argv, 'link')),
 };
 
 const usage = `usage: tsbpf [options] -e 'PROGRAM' | tsbpf [options] FILE.bt
        tsbpf -l [PATTERN]            list probes (tracepoint, rawtracepoint, uprobe, usdt, ...)
        tsbpf demo                    trace a built-in demo workload
        tsbpf feature [--json]        what this kernel supports
+       tsbpf prog|map|link list [--json], tsbpf prog dump ID   inspect loaded BPF objects
 options: -c CMD  -p PID  -f text|json  -o FILE  -v  --dry-run  --unsafe  -h
 `;
 

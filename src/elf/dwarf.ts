@@ -531,9 +531,9 @@ export class Dwarf {
           const name = this.str_(die, AT.name);
           if (name) add(types, name, die.offset);
         }
-        // Only subprograms and their lexical blocks can hold more functions or types worth
-        // indexing at a deeper level; skipping other subtrees keeps the walk cheap.
-        if (die.hasChildren && (depth === 0 || die.tag === TAG.subprogram || die.tag === 0x0b /* lexical_block */ || die.tag === 0x39 /* namespace */)) {
+        // Functions and types worth naming live at the top of a unit (or in C++ namespaces);
+        // skipping every other subtree keeps the walk cheap.
+        if (die.hasChildren && (depth === 0 || die.tag === 0x39 /* namespace */)) {
           depth++;
           at = die.next;
         } else {

@@ -1,6 +1,6 @@
 // Prints instructions as bpftool's `prog dump xlated` does: `   3: (63) *(u32 *)(r10 -4) = r1`.
 import { AluOp, Atomic, Class, Insn, JmpOp, LD_IMM64, Mode, Pseudo, Size, Src, slots } from './insn.js';
-import { helperName } from './helpers.js';
+import { helperName, helperNames } from './helpers.js';
 
 const aluSym: Record<number, string> = {
   [AluOp.add]: '+=', [AluOp.sub]: '-=', [AluOp.mul]: '*=', [AluOp.div]: '/=', [AluOp.or]: '|=',
@@ -56,7 +56,11 @@ export function formatInsn(i: Insn): string {
     case Class.JMP:
     case Class.JMP32: {
       const r = cls === Class.JMP ? 'r' : 'w';
-      if (op === JmpOp.call) return i.src === Pseudo.CALL ? `call pc${offStr(i.imm)}` : `call ${helperName(i.imm)}#${i.imm}`;
+      if (op === JmpOp.call) {
+        if (i.src === Pseudo.CALL) return `call pc${offStr(i.imm)}`;
+        // The kernel rewrites some helper calls into direct calls (xlated code): no name then.
+        return helperNames[i.imm] && i.imm > 0 ? `call ${helperName(i.imm)}#${i.imm}` : `call kernel_func#${i.imm}`;
+      }
       if (op === JmpOp.exit) return 'exit';
       if (op === JmpOp.ja) return `goto pc${offStr(i.off)}`;
       return `if ${r}${i.dst} ${jmpSym[op] ?? '?'} ${isX ? `${r}${i.src}` : hex(i.imm)} goto pc${offStr(i.off)}`;

@@ -1,0 +1,209 @@
+// Attach points to concrete probes: wildcards expanded (tracepoints from tracefs, uprobe
+// symbols from the ELF symbol table, kernel functions from BTF), each with what the program
+// needs to know about its context (tracepoint format, function arguments, address space).
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve as resolvePath } from 'node:path';
+import type { AttachPoint } from './ast.js';
+import type { Attach, CompiledProbe } from './compiled.js';
+import { listTracepoints, tracepointFormat, type TracepointFormat } from '../kernel/tracefs.js';
+import { SwConfig, HwConfig } from '../kernel/perf.js';
+import { ElfFile } from '../elf/reader.js';
+import { SymbolTable, globToRegExp, isGlob } from '../elf/symbols.js';
+import type { Arg } from '../btf/index.js';
+import { TsbpfError } from '../kernel/errors.js';
+import { vmlinux, type AddrSpace } from './types.js';
+
+/** One program's worth of attach point: a single tracepoint, symbol, timer, ... */
+export interface ResolvedProbe {
+  /** Full name, as `probe` prints it. */
+  name: string;
+  provider: string;
+  attach: Attach;
+  progType: CompiledProbe['progType'];
+  expectedAttachType?: 'trace_fentry' | 'trace_fexit';
+  /** Where pointers read from this probe's arguments point. */
+  space: AddrSpace;
+  tracepoint?: TracepointFormat;
+  /** fentry/fexit arguments, raw tracepoint arguments. */
+  funcArgs?: Arg[];
+  /** fexit: BTF type id of the return value. */
+  retType?: number;
+  /** uprobe at a function's first instruction: the return address is at *sp. */
+  atEntry: boolean;
+}
+
+/** Substitutes $N positional parameters inside attach point fields. */
+function substitute(part: string, params: readonly string[]): string {
+  return part.replace(/\$(\d+)/g, (_, n: string) => params[Number(n) - 1] ?? '');
+}
+
+const UNITS: Record<string, number> = { s: 1e9, ms: 1e6, us: 1e3, hz: 0 };
+
+export interface ResolveOptions {
+  pid?: number;
+  params: readonly string[];
+}
+
+/** Expands one attach point; throws TsbpfError (the caller positions it) when it matches nothing. */
+export function resolveAttachPoint(ap: AttachPoint, opts: ResolveOptions): ResolvedProbe[] {
+  const parts = ap.parts.map((p) => substitute(p, opts.params));
+  const base = { provider: ap.provider, space: 'kernel' as AddrSpace, atEntry: false };
+  switch (ap.provider) {
+    case 'BEGIN': case 'END':
+      return [{ ...base, name: ap.provider, attach: { kind: ap.provider === 'BEGIN' ? 'begin' : 'end' }, progType: 'raw_tracepoint' }];
+    case 'tracepoint': {
+      if (parts.length !== 2) throw new TsbpfError(`tracepoint needs 'tracepoint:category:name', got '${ap.raw}'`);
+      const [cat, name] = parts;
+      let matches: Array<[string, string]>;
+      if (isGlob(cat) || isGlob(name)) {
+        const rc = globToRegExp(cat), rn = globToRegExp(name);
+        matches = listTracepoints().filter(([c, n]) => rc.test(c) && rn.test(n));
+      } else {
+        matches = [[cat, name]];
+      }
+      if (!matches.length) throw new TsbpfError(`no tracepoint matches '${cat}:${name}'`, { hint: `list them with: tsbpf -l 'tracepoint:${cat}:*'` });
+      return matches.map(([c, n]) => ({
+        ...base, name: `tracepoint:${c}:${n}`, attach: { kind: 'tracepoint', category: c, name: n }, progType: 'tracepoint',
+        tracepoint: tracepointFormat(c, n), space: c === 'syscalls' ? 'user' : 'kernel',
+      }));
+    }
+    case 'rawtracepoint': {
+      const name = parts[parts.length - 1];
+      if (!name) throw new TsbpfError(`rawtracepoint needs a name: 'rawtracepoint:NAME'`);
+      const btf = vmlinux();
+      const names = isGlob(name) ? btf.rawTracepointNames().filter((n) => globToRegExp(name).test(n)).sort() : [name];
+      if (!names.length) throw new TsbpfError(`no raw tracepoint matches '${name}'`);
+      return names.map((n) => ({
+        ...base, name: `rawtracepoint:${n}`, attach: { kind: 'rawtracepoint', name: n }, progType: 'raw_tracepoint',
+        funcArgs: btf.rawTracepointArgs(n),
+      }));
+    }
+    case 'interval': case 'profile': {
+      const [unit, value] = parts.length === 2 ? parts : ['hz', parts[0]];
+      const n = Number(value);
+      if (!(unit in UNITS) || !Number.isInteger(n) || n <= 0) {
+        throw new TsbpfError(`invalid ${ap.provider} '${ap.raw}'`, { hint: `write ${ap.provider}:s:N, ${ap.provider}:ms:N, ${ap.provider}:us:N or ${ap.provider}:hz:N` });
+      }
+      const periodNs = unit === 'hz' ? Math.round(1e9 / n) : n * UNITS[unit];
+      const attach: Attach = ap.provider === 'interval'
+        ? { kind: 'interval', periodNs }
+        : { kind: 'profile', hz: unit === 'hz' ? n : Math.max(1, Math.round(1e9 / periodNs)) };
+      return [{ ...base, name: `${ap.provider}:${unit}:${n}`, attach, progType: 'perf_event' }];
+    }
+    case 'software': case 'hardware': {
+      const table: Record<string, number> = ap.provider === 'software' ? SwConfig : HwConfig;
+      const [ev, count] = parts;
+      if (table[ev] === undefined) {
+        throw new TsbpfError(`unknown ${ap.provider} event '${ev}'`, { hint: `known: ${Object.keys(table).join(', ')}` });
+      }
+      const period = count ? Number(count) : ap.provider === 'software' ? 1000 : 1000000;
+      if (!Number.isInteger(period) || period <= 0) throw new TsbpfError(`invalid ${ap.provider} period '${count}'`);
+      return [{
+        ...base, name: `${ap.provider}:${ev}:${period}`,
+        attach: { kind: ap.provider, config: table[ev], period }, progType: 'perf_event',
+      }];
+    }
+    case 'uprobe': case 'uretprobe':
+      return resolveUprobe(ap, parts, opts);
+    case 'kprobe': case 'kretprobe': {
+      const spec = parts[parts.length - 1] ?? '';
+      const m = /^([^+]+)(?:\+(\d+|0x[0-9a-f]+))?$/i.exec(spec);
+      if (!m) throw new TsbpfError(`invalid kprobe '${ap.raw}'`);
+      const funcs = kernelFunctions(m[1]);
+      const retprobe = ap.provider === 'kretprobe';
+      return funcs.map((f) => ({
+        ...base, name: `${ap.provider}:${f}${m[2] ? '+' + m[2] : ''}`,
+        attach: { kind: 'kprobe', func: f, offset: BigInt(m[2] ?? 0), retprobe }, progType: 'kprobe',
+      }));
+    }
+    case 'fentry': case 'fexit': {
+      const fn = parts[parts.length - 1] ?? '';
+      const btf = vmlinux();
+      return kernelFunctions(fn).map((f) => {
+        const proto = btf.funcProto(f);
+        return {
+          ...base, name: `${ap.provider}:${f}`, attach: { kind: ap.provider as 'fentry' | 'fexit', func: f, btfId: proto.func },
+          progType: 'tracing' as const, expectedAttachType: ap.provider === 'fentry' ? 'trace_fentry' as const : 'trace_fexit' as const,
+          funcArgs: btf.funcArgs(f), retType: proto.ret,
+        };
+      });
+    }
+    default:
+      throw new TsbpfError(`probe type '${ap.providerAlias}' is not supported by the compiler yet`, {
+        hint: 'supported: BEGIN, END, tracepoint, rawtracepoint, interval, profile, software, hardware, uprobe, uretprobe, kprobe, kretprobe, fentry, fexit',
+      });
+  }
+}
+
+/** Kernel functions named by a name or glob, from BTF (available_filter_functions is often unreadable). */
+function kernelFunctions(pattern: string): string[] {
+  if (!isGlob(pattern)) return [pattern];
+  const re = globToRegExp(pattern);
+  const names = [...vmlinux().nameIndex('func').keys()].filter((n) => re.test(n)).sort();
+  if (!names.length) throw new TsbpfError(`no kernel function matches '${pattern}'`);
+  return names;
+}
+
+/** A library named without a path (`libc`), found through ldconfig like bpftrace does. */
+function findLibrary(name: string): string | undefined {
+  try {
+    const out = execFileSync('ldconfig', ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const want = name.startsWith('lib') ? name : `lib${name}`;
+    for (const line of out.split('\n')) {
+      const m = /^\s*(\S+) \(([^)]*)\) => (\S+)$/.exec(line);
+      if (m && (m[1] === `${want}.so` || m[1].startsWith(`${want}.so.`)) && m[2].includes('x86-64')) return m[3];
+    }
+  } catch {
+    // no ldconfig: fall through
+  }
+  return undefined;
+}
+
+function findOnPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (dir && existsSync(`${dir}/${name}`)) return `${dir}/${name}`;
+  }
+  return undefined;
+}
+
+function resolveBinary(target: string): string {
+  if (target.includes('/')) return isAbsolute(target) ? target : resolvePath(target);
+  const found = findLibrary(target) ?? findOnPath(target);
+  if (!found) throw new TsbpfError(`cannot find binary or library '${target}'`, { hint: 'give its full path' });
+  return found;
+}
+
+function resolveUprobe(ap: AttachPoint, parts: string[], opts: ResolveOptions): ResolvedProbe[] {
+  if (parts.length < 2) throw new TsbpfError(`${ap.provider} needs '${ap.provider}:BINARY:FUNCTION', got '${ap.raw}'`);
+  const path = resolveBinary(parts[0]);
+  const spec = parts.slice(1).join(':');
+  const retprobe = ap.provider === 'uretprobe';
+  const elf = ElfFile.open(path);
+  const mk = (fname: string, offset: number, atEntry: boolean): ResolvedProbe => ({
+    name: `${ap.provider}:${path}:${fname}`, provider: ap.provider, space: 'user', atEntry: atEntry && !retprobe,
+    attach: { kind: 'uprobe', path, offset: BigInt(offset), retprobe, ...(opts.pid !== undefined ? { pid: opts.pid } : {}) },
+    progType: 'kprobe',
+  });
+  if (/^(0x[0-9a-f]+|\d+)$/i.test(spec)) {
+    const vaddr = Number(spec);
+    const off = elf.vaddrToOffset(vaddr);
+    if (off === undefined) throw new TsbpfError(`${path}: address ${spec} is not in any loadable segment`);
+    return [mk(spec, off, false)];
+  }
+  const m = /^(.+?)(?:\+(\d+|0x[0-9a-f]+))?$/i.exec(spec)!;
+  const symtab = SymbolTable.read(elf);
+  const syms = symtab.match(m[1]);
+  if (!syms.length) {
+    throw new TsbpfError(`${path}: no function matches '${m[1]}'`, { hint: `list them with: tsbpf -l 'uprobe:${path}:*'` });
+  }
+  const extra = m[2] ? Number(m[2]) : 0;
+  const seen = new Set<string>();
+  const out: ResolvedProbe[] = [];
+  for (const s of syms) {
+    if (seen.has(s.name)) continue;
+    seen.add(s.name);
+    out.push(mk(m[2] ? `${s.name}+${m[2]}` : s.name, symtab.fileOffset(s) + extra, extra === 0));
+  }
+  return out;
+}

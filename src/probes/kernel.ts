@@ -1,0 +1,220 @@
+// Kernel attach points: kprobe/kretprobe targets (where the kernel has kprobes), fentry/fexit
+// targets by BTF function id, and raw tracepoints by their btf_trace_* typedefs. Each says
+// plainly when this kernel cannot attach it and what to use instead.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { TsbpfError } from '../kernel/errors.js';
+import { closeFd, progLoad } from '../kernel/bpf.js';
+import { pmuType } from '../kernel/perf.js';
+import { tracefs } from '../kernel/tracefs.js';
+import { Asm } from '../isa/asm.js';
+import { R0 } from '../isa/insn.js';
+import { encode } from '../isa/insn.js';
+import { Btf, protoOf, typeName } from '../btf/index.js';
+import { globToRegExp, isGlob } from '../elf/symbols.js';
+import { didYouMean } from './suggest.js';
+
+// ---------------------------------------------------------------- kprobes
+
+export interface KprobeTarget {
+  func: string;
+  /** Bytes into the function. */
+  offset: number;
+  retprobe: boolean;
+}
+
+export function kprobesAvailable(): boolean {
+  return pmuType('kprobe') !== undefined;
+}
+
+/** Throws the one-line explanation when the kernel has no kprobes. */
+export function requireKprobes(kind: 'kprobe' | 'kretprobe'): void {
+  if (kprobesAvailable()) return;
+  throw new TsbpfError(`${kind}s are not available: this kernel was built without CONFIG_KPROBES (no kprobe PMU)`, {
+    hint: "use a tracepoint or rawtracepoint for the same event instead (tsbpf -l 'tracepoint:*', tsbpf -l 'rawtracepoint:*')",
+  });
+}
+
+/** Kernel functions kprobes can attach to (available_filter_functions, module suffixes dropped). */
+export function kprobeFunctions(): string[] {
+  let text: string;
+  try {
+    text = readFileSync(`${tracefs()}/available_filter_functions`, 'latin1');
+  } catch {
+    return [];
+  }
+  const names = new Set<string>();
+  for (const line of text.split('\n')) {
+    const name = line.split(' ')[0];
+    if (name && !name.includes('.part.')) names.add(name);
+  }
+  return [...names].sort();
+}
+
+/** `FUNC`, `FUNC+OFF`, `MODULE:FUNC` or a glob, expanded against the traceable functions. */
+export function resolveKprobes(spec: string, retprobe: boolean): KprobeTarget[] {
+  requireKprobes(retprobe ? 'kretprobe' : 'kprobe');
+  const func = spec.includes(':') ? spec.slice(spec.lastIndexOf(':') + 1) : spec;
+  const plus = /^(.+?)\+(0x[0-9a-f]+|\d+)$/i.exec(func);
+  if (plus && retprobe) throw new TsbpfError(`kretprobe:${spec}: return probes cannot have an offset`);
+  const name = plus ? plus[1] : func;
+  const offset = plus ? Number(plus[2]) : 0;
+  const known = kprobeFunctions();
+  if (isGlob(name)) {
+    const re = globToRegExp(name);
+    const hits = known.filter((f) => re.test(f));
+    if (hits.length === 0) throw new TsbpfError(`no traceable kernel function matches '${name}'`);
+    return hits.map((f) => ({ func: f, offset: 0, retprobe }));
+  }
+  // available_filter_functions can be unreadable (or incomplete): then let the kernel decide.
+  if (known.length > 0 && !known.includes(name)) throw noSuchKernelFunction(name, known, 'kprobe');
+  return [{ func: name, offset, retprobe }];
+}
+
+function noSuchKernelFunction(name: string, known: Iterable<string>, kind: string): TsbpfError {
+  const close = didYouMean(name, known);
+  return new TsbpfError(`no traceable kernel function '${name}'`, {
+    hint: (close.length ? `did you mean ${close.map((c) => `'${c}'`).join(' or ')}? ` : '') +
+      `it may be inlined or notrace; list them with: tsbpf -l '${kind}:*'`,
+  });
+}
+
+// ---------------------------------------------------------------- fentry / fexit
+
+export interface BtfArg {
+  name: string;
+  /** BTF type id. */
+  type: number;
+  /** The type as C spells it, e.g. `struct file *`. */
+  typeName: string;
+}
+
+export interface FentryTarget {
+  func: string;
+  /** BTF id of the FUNC, the program's attach_btf_id. */
+  btfId: number;
+  args: BtfArg[];
+  /** Return type id (0 for void), what fexit's `retval` is. */
+  ret: number;
+}
+
+/** Strips an optional `vmlinux:` (or other module) qualifier. */
+function unqualified(spec: string): string {
+  return spec.includes(':') ? spec.slice(spec.lastIndexOf(':') + 1) : spec;
+}
+
+/** Names of every kernel function with BTF: the fentry/fexit candidates. */
+export function btfFunctions(btf = Btf.vmlinux()): string[] {
+  return [...btf.nameIndex('func').keys()].filter(Boolean).sort();
+}
+
+/** `FUNC`, `vmlinux:FUNC` or a glob, to BTF function targets with their typed arguments. */
+export function resolveFentry(spec: string, btf = Btf.vmlinux()): FentryTarget[] {
+  const name = unqualified(spec);
+  const index = btf.nameIndex('func');
+  const names = isGlob(name) ? btfFunctions(btf).filter((n) => globToRegExp(name).test(n)) : index.has(name) ? [name] : [];
+  if (names.length === 0) {
+    if (isGlob(name)) throw new TsbpfError(`no kernel function with BTF matches '${name}'`);
+    throw noSuchKernelFunction(name, index.keys(), 'fentry');
+  }
+  return names.map((func) => {
+    const btfId = index.get(func)![0];
+    const proto = protoOf(btf, btfId);
+    const args = proto.params.map((p, i) => ({ name: p.name || `arg${i}`, type: p.type, typeName: typeName(btf, p.type) }));
+    return { func, btfId, args, ret: proto.ret };
+  });
+}
+
+export type Lockdown = 'none' | 'integrity' | 'confidentiality' | 'unknown';
+
+/** The kernel's lockdown mode; mounts securityfs at its usual place when nobody has. */
+export function lockdown(): Lockdown {
+  const path = '/sys/kernel/security/lockdown';
+  if (!existsSync(path) && existsSync('/sys/kernel/security')) {
+    try {
+      if (readdirSync('/sys/kernel/security').length === 0) {
+        execFileSync('mount', ['-t', 'securityfs', 'securityfs', '/sys/kernel/security'], { stdio: 'pipe' });
+      }
+    } catch {
+      // not root or no securityfs: the mode stays unknown
+    }
+  }
+  try {
+    const m = /\[(\w+)\]/.exec(readFileSync(path, 'latin1'));
+    return (m?.[1] as Lockdown | undefined) ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+let tracingError: TsbpfError | null | undefined;
+
+/**
+ * Throws one line saying why fentry/fexit cannot work here, found by loading a trivial
+ * fentry program (the only reliable test: lockdown, capabilities and missing trampoline
+ * support all look alike from outside). The answer is cached.
+ */
+export function requireTracing(kind: 'fentry' | 'fexit', btf = Btf.vmlinux()): void {
+  if (tracingError === undefined) tracingError = probeTracing(btf);
+  if (tracingError) {
+    throw new TsbpfError(tracingError.message.replace(/^fentry/, kind), { hint: tracingError.hint });
+  }
+}
+
+function probeTracing(btf: Btf): TsbpfError | null {
+  const target = ['bpf_fentry_test1', 'vfs_read', 'do_sys_openat2'].map((f) => btf.findType('func', f)).find((id) => id !== undefined);
+  if (target === undefined) {
+    return new TsbpfError('fentry/fexit are not available: no suitable kernel function in BTF to test with');
+  }
+  try {
+    const insns = encode(new Asm().movImm(R0, 0).exit().assemble(), () => -1);
+    const { fd } = progLoad({ type: 'tracing', insns, name: 'tsbpf_probe', expectedAttachType: 'trace_fentry', attachBtfId: target });
+    closeFd(fd);
+    return null;
+  } catch (e) {
+    const errno = (e as { errno?: number }).errno;
+    if (errno === 1) {
+      const mode = lockdown();
+      if (mode === 'integrity' || mode === 'confidentiality') {
+        return new TsbpfError(`fentry/fexit are not available: the kernel is in lockdown mode '${mode}', which refuses BPF tracing programs`, {
+          hint: "use tracepoint: or rawtracepoint: probes for the same events (tsbpf -l 'rawtracepoint:*'); lockdown is lifted only by booting without it",
+        });
+      }
+      return new TsbpfError('fentry/fexit are not available: loading a tracing program was refused (EPERM)', {
+        hint: 'run as root (CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN); a security module may also forbid it',
+      });
+    }
+    return new TsbpfError(`fentry/fexit are not available on this kernel (loading a test program failed: ${(e as Error).message.split('\n')[0]})`, {
+      hint: 'they need BPF trampolines (x86-64, CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS); use kprobes or tracepoints instead',
+    });
+  }
+}
+
+// ---------------------------------------------------------------- raw tracepoints
+
+export interface RawTracepointTarget {
+  name: string;
+  /** The tracepoint's arguments, without the leading `void *__data`. */
+  args: BtfArg[];
+}
+
+export function rawTracepointNames(btf = Btf.vmlinux()): string[] {
+  return btf.rawTracepointNames().sort();
+}
+
+/** `NAME`, `vmlinux:NAME`, `CATEGORY:NAME` (the category is ignored) or a glob. */
+export function resolveRawTracepoints(spec: string, btf = Btf.vmlinux()): RawTracepointTarget[] {
+  const name = unqualified(spec);
+  const all = rawTracepointNames(btf);
+  const names = isGlob(name) ? all.filter((n) => globToRegExp(name).test(n)) : all.includes(name) ? [name] : [];
+  if (names.length === 0) {
+    const close = isGlob(name) ? [] : didYouMean(name, all);
+    throw new TsbpfError(`no raw tracepoint ${isGlob(name) ? 'matches ' : ''}'${name}'`, {
+      hint: (close.length ? `did you mean ${close.map((c) => `'${c}'`).join(' or ')}? ` : '') + "list them with: tsbpf -l 'rawtracepoint:*'",
+    });
+  }
+  return names.map((n) => ({
+    name: n,
+    args: btf.rawTracepointArgs(n).map((a) => ({ name: a.name, type: a.type, typeName: typeName(btf, a.type) })),
+  }));
+}
