@@ -7,6 +7,7 @@ type Command = (argv: string[]) => Promise<number>;
 const commands: Record<string, () => Promise<Command>> = {
   feature: async () => (await import('./feature.js')).main,
   demo: async () => (await import('./demo.js')).main,
+  tools: async () => (await import('./tools.js')).main,
   trace: async () => (await import('./trace.js')).main,
   prog: async () => (argv) => import('./inspect.js').then((m) => m.main(argv, 'prog')),
   map: async () => (argv) => import('./inspect.js').then((m) => m.main(argv, 'map')),
@@ -16,6 +17,7 @@ const commands: Record<string, () => Promise<Command>> = {
 const usage = `usage: tsbpf [options] -e 'PROGRAM' | tsbpf [options] FILE.bt
        tsbpf -l [PATTERN]            list probes (tracepoint, rawtracepoint, uprobe, usdt, ...)
        tsbpf demo                    trace a built-in demo workload
+       tsbpf tools [NAME [ARGS]]     list or run ready-made tools (opensnoop, execsnoop, ...)
        tsbpf feature [--json]        what this kernel supports
        tsbpf prog|map|link list [--json], tsbpf prog dump ID   inspect loaded BPF objects
 options: -c CMD  -p PID  -f text|json  -o FILE  -v  --dry-run  --unsafe  -h
@@ -32,6 +34,12 @@ async function run(argv: string[]): Promise<number> {
   if (first.startsWith('-') || first.endsWith('.bt') || argv.length >= 1) return (await commands.trace())(argv);
   throw new TsbpfError(`unknown command '${first}'`, { hint: 'run tsbpf --help' });
 }
+
+// `tsbpf -l | head` closes our stdout early: that is a normal end, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 
 run(process.argv.slice(2)).then(
   (code) => {

@@ -9,7 +9,7 @@ import { ElfFile, PT_LOAD, type Segment } from './reader.js';
 const PT_GNU_EH_FRAME = 0x6474e550;
 
 /** DWARF register numbers for x86-64 (System V psABI, figure 3.36). */
-export const DwarfReg = { rax: 0, rdx: 1, rcx: 2, rbx: 3, rsi: 4, rdi: 5, rbp: 6, rsp: 7, r8: 8, r15: 15, ra: 16 } as const;
+export const DwarfReg = { rbp: 6, rsp: 7, ra: 16 } as const;
 
 export type CfaRule = { kind: 'reg'; reg: number; offset: number } | { kind: 'expr'; expr: Uint8Array };
 
@@ -336,7 +336,12 @@ function run(prog: Uint8Array, cie: Cie, st: State, initial: Map<number, RegRule
     }
     switch (op) {
       case 0x00: break; // nop
-      case 0x01: loc = c.pointer(cie.fdeEnc, 0); if (loc > pc) return; break;
+      case 0x01:
+        // set_loc is absolute only in tables nobody emits with pc-relative pointers; those we cannot place.
+        if (cie.fdeEnc & 0x70) return;
+        loc = c.pointer(cie.fdeEnc, 0);
+        if (loc > pc) return;
+        break;
       case 0x02: if (!advance(c.u8())) return; break;
       case 0x03: if (!advance(c.u16())) return; break;
       case 0x04: if (!advance(c.u32())) return; break;

@@ -356,7 +356,11 @@ function tryBtfLoad(blob: Uint8Array): number {
 // Wording differs across kernel versions; all three mean "not for this program type".
 const helperRefused = /invalid func |unknown func |program of this type cannot use helper /;
 
-/** Whether programs of `progType` may call helper `name` (with or without the bpf_ prefix). */
+/**
+ * Whether programs of `progType` may call helper `name` (with or without the bpf_ prefix).
+ * Always false for types that only load against a real attach target (tracing, lsm, ext,
+ * struct_ops): a probe cannot reach their helper check.
+ */
 export function haveHelper(progType: ProgTypeName, name: string): boolean {
   const id = helperId(name);
   if (id === undefined || id === 0) {
@@ -422,8 +426,8 @@ export function kprobeSupport(): Support {
     const events = existsSync(`${tracefs()}/kprobe_events`);
     const configured = kernelConfig()?.KPROBES;
     if (!events && (configured === undefined || configured === 'n')) {
-      const how = configured === 'n' ? 'the kernel config says CONFIG_KPROBES is not set' : `no kprobe PMU in ${PMU_ROOT} and no kprobe_events in tracefs`;
-      return no(`kprobes are not available: this kernel was built without CONFIG_KPROBES (${how})`, hint);
+      const evidence = `no kprobe PMU in ${PMU_ROOT}, no kprobe_events in tracefs${configured === 'n' ? ', and its config agrees' : ''}`;
+      return no(`kprobes are not available: this kernel was built without CONFIG_KPROBES (${evidence})`, hint);
     }
     return no(`kprobes are not available: no kprobe PMU in ${PMU_ROOT} (the kernel is too old for perf-based kprobes or lacks CONFIG_KPROBE_EVENTS)`, hint);
   });
@@ -589,7 +593,7 @@ export function attachSupport(f: AttachFeature): Support {
 }
 
 /**
- * Everything at once (needs root). Cached: a second call does no system calls.
+ * Everything at once (needs root). Cached: a second call makes no bpf(2) calls.
  * `full` also probes the helpers whose probing leaves traces in the kernel log.
  */
 export function probeFeatures(opts: { full?: boolean } = {}): FeatureReport {

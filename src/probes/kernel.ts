@@ -8,8 +8,7 @@ import { closeFd, progLoad } from '../kernel/bpf.js';
 import { pmuType } from '../kernel/perf.js';
 import { tracefs } from '../kernel/tracefs.js';
 import { Asm } from '../isa/asm.js';
-import { R0 } from '../isa/insn.js';
-import { encode } from '../isa/insn.js';
+import { encode, R0 } from '../isa/insn.js';
 import { Btf, protoOf, typeName } from '../btf/index.js';
 import { globToRegExp, isGlob } from '../elf/symbols.js';
 import { didYouMean } from './suggest.js';
@@ -167,7 +166,7 @@ function probeTracing(btf: Btf): TsbpfError | null {
     return new TsbpfError('fentry/fexit are not available: no suitable kernel function in BTF to test with');
   }
   try {
-    const insns = encode(new Asm().movImm(R0, 0).exit().assemble(), () => -1);
+    const insns = encode(new Asm().movImm(R0, 0).exit().assemble());
     const { fd } = progLoad({ type: 'tracing', insns, name: 'tsbpf_probe', expectedAttachType: 'trace_fentry', attachBtfId: target });
     closeFd(fd);
     return null;
