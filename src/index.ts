@@ -6,7 +6,7 @@ export * as tracefs from './kernel/tracefs.js';
 export * from './isa/insn.js';
 export { Asm, AsmError } from './isa/asm.js';
 export { disassemble, formatInsn } from './isa/disasm.js';
-export { helperId, helperName } from './isa/helpers.js';
+export { helperId, helperName } from './kernel/helpers.js';
 export { BpfMap, TypedMap, codec, possibleCpus } from './runtime/maps.js';
 export type { MapSpec, Codec } from './runtime/maps.js';
 export { RingBufReader } from './runtime/ringbuf.js';

@@ -3,7 +3,7 @@
 import {
   AluOp, AluOpName, Atomic, Class, CondOpName, Insn, JmpOp, LD_IMM64, Mode, Pseudo, Reg, Size, Src, slots,
 } from './insn.js';
-import { helperId } from './helpers.js';
+import { helperId } from '../kernel/helpers.js';
 
 export type Width = 'u8' | 'u16' | 'u32' | 'u64';
 const sizeOf: Record<Width, number> = { u8: Size.B, u16: Size.H, u32: Size.W, u64: Size.DW };

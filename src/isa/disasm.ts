@@ -1,6 +1,6 @@
 // Prints instructions as bpftool's `prog dump xlated` does: `   3: (63) *(u32 *)(r10 -4) = r1`.
 import { AluOp, Atomic, Class, Insn, JmpOp, LD_IMM64, Mode, Pseudo, Size, Src, slots } from './insn.js';
-import { helperName, helperNames } from './helpers.js';
+import { helperName, helperNames } from '../kernel/helpers.js';
 
 const aluSym: Record<number, string> = {
   [AluOp.add]: '+=', [AluOp.sub]: '-=', [AluOp.mul]: '*=', [AluOp.div]: '/=', [AluOp.or]: '|=',

@@ -17,7 +17,7 @@ import { perfEventOpen, PerfType, pmuType, SwConfig } from './perf.js';
 import { tracefs } from './tracefs.js';
 // A pure data table (no imports of its own): the helper ids are kernel ABI, and keeping a
 // second copy here would let the two drift apart.
-import { helperId, helperNames } from '../isa/helpers.js';
+import { helperId, helperNames } from './helpers.js';
 
 export type Support = { ok: true } | { ok: false; reason: string; hint: string };
 

@@ -146,7 +146,7 @@ export function lockdown(): Lockdown {
   }
 }
 
-let tracingError: TsbpfError | null | undefined;
+let tracingProblem: { reason: string; hint: string } | null | undefined;
 
 /**
  * Throws one line saying why fentry/fexit cannot work here, found by loading a trivial
@@ -154,16 +154,14 @@ let tracingError: TsbpfError | null | undefined;
  * support all look alike from outside). The answer is cached.
  */
 export function requireTracing(kind: 'fentry' | 'fexit', btf = Btf.vmlinux()): void {
-  if (tracingError === undefined) tracingError = probeTracing(btf);
-  if (tracingError) {
-    throw new TsbpfError(tracingError.message.replace(/^fentry/, kind), { hint: tracingError.hint });
-  }
+  if (tracingProblem === undefined) tracingProblem = probeTracing(btf);
+  if (tracingProblem) throw new TsbpfError(`${kind} probes are not available: ${tracingProblem.reason}`, { hint: tracingProblem.hint });
 }
 
-function probeTracing(btf: Btf): TsbpfError | null {
+function probeTracing(btf: Btf): { reason: string; hint: string } | null {
   const target = ['bpf_fentry_test1', 'vfs_read', 'do_sys_openat2'].map((f) => btf.findType('func', f)).find((id) => id !== undefined);
   if (target === undefined) {
-    return new TsbpfError('fentry/fexit are not available: no suitable kernel function in BTF to test with');
+    return { reason: 'no kernel function in BTF to test with', hint: 'the kernel BTF looks incomplete; use tracepoints instead' };
   }
   try {
     const insns = encode(new Asm().movImm(R0, 0).exit().assemble());
@@ -171,21 +169,20 @@ function probeTracing(btf: Btf): TsbpfError | null {
     closeFd(fd);
     return null;
   } catch (e) {
-    const errno = (e as { errno?: number }).errno;
-    if (errno === 1) {
+    if ((e as { errno?: number }).errno === 1) {
       const mode = lockdown();
       if (mode === 'integrity' || mode === 'confidentiality') {
-        return new TsbpfError(`fentry/fexit are not available: the kernel is in lockdown mode '${mode}', which refuses BPF tracing programs`, {
+        return {
+          reason: `the kernel is in lockdown mode '${mode}', which refuses BPF tracing programs`,
           hint: "use tracepoint: or rawtracepoint: probes for the same events (tsbpf -l 'rawtracepoint:*'); lockdown is lifted only by booting without it",
-        });
+        };
       }
-      return new TsbpfError('fentry/fexit are not available: loading a tracing program was refused (EPERM)', {
-        hint: 'run as root (CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN); a security module may also forbid it',
-      });
+      return { reason: 'loading a tracing program was refused (EPERM)', hint: 'run as root (CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN); a security module may also forbid it' };
     }
-    return new TsbpfError(`fentry/fexit are not available on this kernel (loading a test program failed: ${(e as Error).message.split('\n')[0]})`, {
-      hint: 'they need BPF trampolines (x86-64, CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS); use kprobes or tracepoints instead',
-    });
+    return {
+      reason: `loading a test program failed (${(e as Error).message.split('\n')[0]})`,
+      hint: 'they need BPF trampolines (x86-64, CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS); use tracepoints or rawtracepoints instead',
+    };
   }
 }
 

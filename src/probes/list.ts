@@ -8,7 +8,7 @@ import { TsbpfError } from '../kernel/errors.js';
 import { listTracepoints, tracefs } from '../kernel/tracefs.js';
 import { Btf, typeName } from '../btf/index.js';
 import { globToRegExp } from '../elf/symbols.js';
-import { binaryFunctions, matchFunctions } from './uprobe.js';
+import { binaryFunctions, nameMatcher } from './uprobe.js';
 import { usdtFiles, usdtSites } from './usdt.js';
 import { btfFunctions, kprobeFunctions, kprobesAvailable, rawTracepointNames, resolveFentry, resolveRawTracepoints } from './kernel.js';
 import { resolveBinary } from './target.js';
@@ -195,8 +195,8 @@ function uprobeEntries(rest: string, opts: ListOptions): Entry[] {
       if (binary !== '*') throw e;
       continue;
     }
-    const names = func === '*' ? fns : matchFunctions(fns, func).flatMap((f) => fns.filter((x) => x.address === f.address && x.name === f.name));
-    for (const f of names) out.push({ line: `${path}:${f.name}`, args: none });
+    const matches = nameMatcher(func);
+    for (const f of fns) if (matches(f.name)) out.push({ line: `${path}:${f.name}`, args: none });
   }
   return out;
 }

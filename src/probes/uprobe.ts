@@ -110,17 +110,20 @@ export function resolveUprobes(spec: string | UprobeSpec, opts: TargetOptions = 
 export function matchFunctions(fns: readonly FunctionEntry[], pattern: string): FunctionEntry[] {
   // Go method names contain `*` (main.(*T).M): a name that exists as written is not a glob.
   const exact = fns.filter((f) => f.name === pattern);
-  if (exact.length > 0 || !isGlob(pattern)) {
-    if (exact.length > 0) return exact;
-    return fns.filter((f) => demangledForMatch(f.name, pattern) === pattern);
-  }
-  const re = globToRegExp(pattern);
+  if (exact.length > 0) return exact;
+  const matches = nameMatcher(pattern);
+  if (!isGlob(pattern)) return fns.filter((f) => matches(f.name));
   const byAddress = new Map<number, FunctionEntry>();
   for (const f of fns) {
-    if (byAddress.has(f.address) || f.name.includes('.part.')) continue;
-    if (re.test(f.name) || re.test(demangledForMatch(f.name, pattern))) byAddress.set(f.address, f);
+    if (!byAddress.has(f.address) && !f.name.includes('.part.') && matches(f.name)) byAddress.set(f.address, f);
   }
   return [...byAddress.values()];
+}
+
+/** Tests a function name, raw or (for C++ and Rust) demangled, against a name or glob. */
+export function nameMatcher(pattern: string): (name: string) => boolean {
+  const re = globToRegExp(pattern);
+  return (name) => re.test(name) || re.test(demangledForMatch(name, pattern));
 }
 
 function demangledForMatch(name: string, pattern: string): string {

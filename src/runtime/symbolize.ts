@@ -1,0 +1,157 @@
+// Addresses to names, as bpftrace prints them: kernel addresses through /proc/kallsyms, user
+// addresses through the process's mappings and the symbols of the mapped files.
+//
+// A process's address space is captured the first time the runtime sees its pid
+// (`remember`), so stacks of short-lived processes still resolve after they exit, which is
+// where bpftrace prints raw hex. Binaries of processes in other mount namespaces (containers)
+// are opened through /proc/PID/root; when such a path would die with the process, the
+// binary's tables are read at once.
+import { statSync } from 'node:fs';
+import type { StackMode } from '../lang/compiled.js';
+import type { Symbolizer as DecodeSymbolizer } from './decode.js';
+import { KernelSymbols } from './sym-kernel.js';
+import { ModuleSymbols, type ModuleSymbol } from './sym-module.js';
+import { isFileBacked, mappingAt, readProcMaps, type Mapping } from './sym-procmaps.js';
+import { formatKernelFrames, formatUserFrames } from './stacks.js';
+
+export interface UserFrame {
+  symbol?: ModuleSymbol;
+  /** The mapped file's path as the process sees it (perf mode's module column). */
+  module?: string;
+}
+
+export interface ModuleHit {
+  module: ModuleSymbols;
+  /** Link-time address inside the module. */
+  vaddr: number;
+  mapping: Mapping;
+}
+
+interface AddressSpace {
+  maps: Mapping[];
+  /** Per executable mapping's path: the opened binary, or null when it could not be opened. */
+  modules: Map<string, ModuleSymbols | null>;
+  /** Addresses found in no mapping even after re-reading maps, so each costs one re-read at most. */
+  misses: Set<number>;
+}
+
+export class Symbolizer implements DecodeSymbolizer {
+  readonly kernel: KernelSymbols;
+  private readonly spaces = new Map<number, AddressSpace>();
+  /** Binaries shared by every process that maps them, keyed by file identity. */
+  private readonly files = new Map<string, ModuleSymbols | null>();
+
+  constructor(opts: { kallsyms?: string } = {}) {
+    this.kernel = new KernelSymbols(opts.kallsyms);
+  }
+
+  /**
+   * Captures the address space of `pid` (call when a pid is first seen). Returns false when
+   * the process is already gone and was never seen before.
+   */
+  remember(pid: number): boolean {
+    if (this.spaces.has(pid)) return true;
+    return this.capture(pid) !== undefined;
+  }
+
+  /** Drops what is known about `pid` (its pid may be reused by a new process). */
+  forget(pid: number): void {
+    this.spaces.delete(pid);
+  }
+
+  /** `ksym`: the kernel function name, or the address in hex. */
+  ksym(addr: bigint): string {
+    return this.kernel.lookup(addr)?.name ?? hex0x(addr);
+  }
+
+  /** Address of a kernel symbol (`kaddr`), or undefined when there is none of that name. */
+  kaddr(name: string): bigint | undefined {
+    return this.kernel.address(name);
+  }
+
+  /** `usym`: the user function name (bpftrace prints no offset here), or the address in hex. */
+  usym(pid: number, addr: bigint): string {
+    return this.userFrame(pid, addr).symbol?.name ?? hex0x(addr);
+  }
+
+  /** The user function and module holding `addr` in `pid`. */
+  userFrame(pid: number, addr: bigint): UserFrame {
+    const hit = this.moduleAt(pid, addr);
+    if (!hit) return {};
+    return { symbol: hit.module.symbol(hit.vaddr), module: hit.mapping.path };
+  }
+
+  /** The binary mapped at `addr` in `pid` and the link-time address `addr` corresponds to. */
+  moduleAt(pid: number, addr: bigint | number): ModuleHit | undefined {
+    const a = Number(addr);
+    if (!(a > 0 && a < 2 ** 53)) return undefined;
+    let space = this.spaces.get(pid) ?? this.capture(pid);
+    if (!space) return undefined;
+    let m = mappingAt(space.maps, a);
+    if (!m && !space.misses.has(a)) {
+      // Libraries loaded since the first look (dlopen) are not in the captured maps yet.
+      space = this.capture(pid, space) ?? space;
+      m = mappingAt(space.maps, a);
+      if (!m) space.misses.add(a);
+    }
+    if (!m) return undefined;
+    const module = space.modules.get(m.path);
+    if (!module) return undefined;
+    const vaddr = module.vaddrOf(a - m.start + m.offset);
+    return vaddr === undefined ? undefined : { module, vaddr, mapping: m };
+  }
+
+  kstack(ips: readonly bigint[], mode: StackMode): string[] {
+    return formatKernelFrames(ips, (ip) => this.kernel.lookup(ip), mode);
+  }
+
+  ustack(pid: number, ips: readonly bigint[], mode: StackMode): string[] {
+    return formatUserFrames(ips, (ip) => this.userFrame(pid, ip), mode);
+  }
+
+  private capture(pid: number, prior?: AddressSpace): AddressSpace | undefined {
+    const maps = readProcMaps(pid);
+    if (!maps) return undefined;
+    const space: AddressSpace = { maps, modules: prior?.modules ?? new Map(), misses: prior?.misses ?? new Set() };
+    for (const m of maps) {
+      if (!m.perms.includes('x') || !isFileBacked(m) || space.modules.has(m.path)) continue;
+      space.modules.set(m.path, this.openMapped(pid, m));
+    }
+    this.spaces.set(pid, space);
+    return space;
+  }
+
+  // The file behind a mapping, by the longest-lived path that reaches the same inode.
+  private openMapped(pid: number, m: Mapping): ModuleSymbols | null {
+    const viaProc = m.deleted ? `/proc/${pid}/map_files/${m.start.toString(16)}-${m.end.toString(16)}` : `/proc/${pid}/root${m.path}`;
+    const procStat = statOf(viaProc);
+    if (!procStat) return null;
+    const identity = `${procStat.dev}:${procStat.ino}:${procStat.mtimeMs}:${procStat.size}`;
+    const known = this.files.get(identity);
+    if (known !== undefined) return known;
+    const hostStat = m.deleted ? undefined : statOf(m.path);
+    const sameFile = hostStat !== undefined && hostStat.dev === procStat.dev && hostStat.ino === procStat.ino;
+    const module = ModuleSymbols.open(sameFile ? m.path : viaProc) ?? null;
+    // Paths under /proc/PID vanish with the process: read the tables while we still can.
+    if (module && !sameFile) module.preload();
+    this.files.set(identity, module);
+    return module;
+  }
+}
+
+export function createSymbolizer(): Symbolizer {
+  return new Symbolizer();
+}
+
+function statOf(path: string): { dev: number; ino: number; mtimeMs: number; size: number } | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** bpftrace prints unresolved addresses as a C `void *`: 0x-prefixed lowercase hex. */
+export function hex0x(addr: bigint): string {
+  return '0x' + addr.toString(16);
+}
