@@ -214,6 +214,7 @@ export class GoBinary {
   readonly pclntab: GoPclntab;
   readonly abi: GoAbi;
   private dwarfCache?: Dwarf | null;
+  private byName?: Map<string, GoFunc>;
 
   private constructor(elf: ElfFile, pclntab: GoPclntab, buildInfo: GoBuildInfo | undefined, abi: GoAbi) {
     this.path = elf.path;
@@ -243,7 +244,8 @@ export class GoBinary {
 
   /** The function named `name` (`main.f`, `main.(*T).M`, `pkg/path.F`). */
   func(name: string): GoFunc {
-    const f = this.pclntab.funcs.find((x) => x.name === name);
+    if (!this.byName) this.byName = new Map(this.pclntab.funcs.map((x) => [x.name, x]));
+    const f = this.byName.get(name);
     if (f) return f;
     const suffix = name.includes('.') ? name.slice(name.lastIndexOf('.')) : `.${name}`;
     const near = this.pclntab.funcs.filter((x) => x.name.endsWith(suffix)).slice(0, 5).map((x) => x.name);
@@ -283,8 +285,9 @@ export class GoBinary {
         hint: 'rebuild without -ldflags=-w / -s (the function itself is still probeable by name)',
       });
     }
-    const df = dwarf.functionsNamed(name).find((d) => d.lowPc === f.entry) ?? dwarf.function(name);
-    if (!df) throw new TsbpfError(`${this.path}: ${name} has no DWARF entry`, { hint: 'it may be assembly or compiler-generated' });
+    // By address: pclntab and DWARF spell some generated names differently (`[...]` vs `[5]`).
+    const df = dwarf.functionContaining(f.entry);
+    if (!df || df.lowPc !== f.entry) throw new TsbpfError(`${this.path}: ${name} has no DWARF entry`, { hint: 'it may be assembly or compiler-generated' });
     return assignGoAbi(
       df.params.filter((p) => !p.isResult),
       df.params.filter((p) => p.isResult),

@@ -1,14 +1,11 @@
 // Kernel attach points: kprobe/kretprobe targets (where the kernel has kprobes), fentry/fexit
 // targets by BTF function id, and raw tracepoints by their btf_trace_* typedefs. Each says
 // plainly when this kernel cannot attach it and what to use instead.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { kprobeSupport, tracingSupport } from '../kernel/features.js';
 import { TsbpfError } from '../kernel/errors.js';
-import { closeFd, progLoad } from '../kernel/bpf.js';
 import { pmuType } from '../kernel/perf.js';
 import { tracefs } from '../kernel/tracefs.js';
-import { Asm } from '../isa/asm.js';
-import { encode, R0 } from '../isa/insn.js';
 import { Btf, protoOf, typeName } from '../btf/index.js';
 import { globToRegExp, isGlob } from '../elf/symbols.js';
 import { didYouMean } from './suggest.js';
@@ -26,12 +23,10 @@ export function kprobesAvailable(): boolean {
   return pmuType('kprobe') !== undefined;
 }
 
-/** Throws the one-line explanation when the kernel has no kprobes. */
+/** Throws the one-line explanation (from kernel/features.ts) when the kernel has no kprobes. */
 export function requireKprobes(kind: 'kprobe' | 'kretprobe'): void {
-  if (kprobesAvailable()) return;
-  throw new TsbpfError(`${kind}s are not available: this kernel was built without CONFIG_KPROBES (no kprobe PMU)`, {
-    hint: "use a tracepoint or rawtracepoint for the same event instead (tsbpf -l 'tracepoint:*', tsbpf -l 'rawtracepoint:*')",
-  });
+  const s = kprobeSupport();
+  if (!s.ok) throw new TsbpfError(s.reason.replace(/^kprobes/, `${kind}s`), { hint: s.hint });
 }
 
 /** Kernel functions kprobes can attach to (available_filter_functions, module suffixes dropped). */
@@ -124,66 +119,10 @@ export function resolveFentry(spec: string, btf = Btf.vmlinux()): FentryTarget[]
   });
 }
 
-export type Lockdown = 'none' | 'integrity' | 'confidentiality' | 'unknown';
-
-/** The kernel's lockdown mode; mounts securityfs at its usual place when nobody has. */
-export function lockdown(): Lockdown {
-  const path = '/sys/kernel/security/lockdown';
-  if (!existsSync(path) && existsSync('/sys/kernel/security')) {
-    try {
-      if (readdirSync('/sys/kernel/security').length === 0) {
-        execFileSync('mount', ['-t', 'securityfs', 'securityfs', '/sys/kernel/security'], { stdio: 'pipe' });
-      }
-    } catch {
-      // not root or no securityfs: the mode stays unknown
-    }
-  }
-  try {
-    const m = /\[(\w+)\]/.exec(readFileSync(path, 'latin1'));
-    return (m?.[1] as Lockdown | undefined) ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
-let tracingProblem: { reason: string; hint: string } | null | undefined;
-
-/**
- * Throws one line saying why fentry/fexit cannot work here, found by loading a trivial
- * fentry program (the only reliable test: lockdown, capabilities and missing trampoline
- * support all look alike from outside). The answer is cached.
- */
-export function requireTracing(kind: 'fentry' | 'fexit', btf = Btf.vmlinux()): void {
-  if (tracingProblem === undefined) tracingProblem = probeTracing(btf);
-  if (tracingProblem) throw new TsbpfError(`${kind} probes are not available: ${tracingProblem.reason}`, { hint: tracingProblem.hint });
-}
-
-function probeTracing(btf: Btf): { reason: string; hint: string } | null {
-  const target = ['bpf_fentry_test1', 'vfs_read', 'do_sys_openat2'].map((f) => btf.findType('func', f)).find((id) => id !== undefined);
-  if (target === undefined) {
-    return { reason: 'no kernel function in BTF to test with', hint: 'the kernel BTF looks incomplete; use tracepoints instead' };
-  }
-  try {
-    const insns = encode(new Asm().movImm(R0, 0).exit().assemble());
-    const { fd } = progLoad({ type: 'tracing', insns, name: 'tsbpf_probe', expectedAttachType: 'trace_fentry', attachBtfId: target });
-    closeFd(fd);
-    return null;
-  } catch (e) {
-    if ((e as { errno?: number }).errno === 1) {
-      const mode = lockdown();
-      if (mode === 'integrity' || mode === 'confidentiality') {
-        return {
-          reason: `the kernel is in lockdown mode '${mode}', which refuses BPF tracing programs`,
-          hint: "use tracepoint: or rawtracepoint: probes for the same events (tsbpf -l 'rawtracepoint:*'); lockdown is lifted only by booting without it",
-        };
-      }
-      return { reason: 'loading a tracing program was refused (EPERM)', hint: 'run as root (CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN); a security module may also forbid it' };
-    }
-    return {
-      reason: `loading a test program failed (${(e as Error).message.split('\n')[0]})`,
-      hint: 'they need BPF trampolines (x86-64, CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS); use tracepoints or rawtracepoints instead',
-    };
-  }
+/** Throws one line saying why fentry/fexit cannot work here (see kernel/features.ts). */
+export function requireTracing(kind: 'fentry' | 'fexit'): void {
+  const s = tracingSupport();
+  if (!s.ok) throw new TsbpfError(s.reason.replace(/^fentry\/fexit/, `${kind} probes`), { hint: s.hint });
 }
 
 // ---------------------------------------------------------------- raw tracepoints

@@ -9,8 +9,8 @@ import { listTracepoints, tracefs } from '../kernel/tracefs.js';
 import { Btf, typeName } from '../btf/index.js';
 import { globToRegExp } from '../elf/symbols.js';
 import { binaryFunctions, nameMatcher } from './uprobe.js';
-import { usdtFiles, usdtSites } from './usdt.js';
-import { btfFunctions, kprobeFunctions, kprobesAvailable, rawTracepointNames, resolveFentry, resolveRawTracepoints } from './kernel.js';
+import { parseUsdtSpec, usdtFiles, usdtSites } from './usdt.js';
+import { btfFunctions, kprobeFunctions, kprobesAvailable, requireKprobes, rawTracepointNames, resolveFentry, resolveRawTracepoints } from './kernel.js';
 import { resolveBinary } from './target.js';
 import { hostPath, mappedFiles } from './procmaps.js';
 
@@ -113,7 +113,7 @@ function listProvider(p: Provider, rest: string, opts: ListOptions): Entry[] {
       return sorted(btfFunctions().filter(match).map((n) => ({ line: `vmlinux:${n}`, args: () => fentryArgs(n) })));
     }
     case 'kprobe': case 'kretprobe': {
-      if (!kprobesAvailable()) return [];
+      requireKprobes(p);
       const re = globToRegExp(rest);
       return sorted(kprobeFunctions().filter((n) => re.test(n)).map((n) => ({ line: n, args: none })));
     }
@@ -211,14 +211,12 @@ function binaries(binary: string, opts: ListOptions): string[] {
 }
 
 function usdtEntries(rest: string, opts: ListOptions): Entry[] {
-  const parts = rest.split(':');
-  const binary = parts.length >= 2 || opts.pid === undefined ? parts[0] : '*';
-  const tail = parts.length >= 2 ? parts.slice(1) : parts;
-  const [provider, name] = tail.length >= 2 ? [tail[0], tail[1]] : ['*', tail[0] || '*'];
-  const provRe = globToRegExp(provider);
-  const nameRe = globToRegExp(name);
+  // `usdt:BIN` alone means every probe in BIN.
+  const spec = parseUsdtSpec(rest.includes(':') || opts.pid !== undefined ? rest : `${rest}:*`, opts);
+  const provRe = globToRegExp(spec.provider ?? '*');
+  const nameRe = globToRegExp(spec.name);
   const out: Entry[] = [];
-  for (const f of usdtFiles(binary, opts)) {
+  for (const f of usdtFiles(spec.binary, opts)) {
     for (const s of usdtSites(f)) {
       if (provRe.test(s.provider) && nameRe.test(s.name)) out.push({ line: `${f}:${s.provider}:${s.name}`, args: none });
     }

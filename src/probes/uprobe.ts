@@ -11,6 +11,7 @@ import { isGoBinary } from '../elf/gobuildinfo.js';
 import { readGoPclntab } from '../elf/gopclntab.js';
 import { instructionLength } from '../x86/length.js';
 import { resolveBinary, type TargetOptions } from './target.js';
+import { hostPath, mappedFiles } from './procmaps.js';
 import { didYouMean } from './suggest.js';
 
 export interface UprobeSite {
@@ -79,14 +80,10 @@ export function binaryFunctions(path: string, elf = ElfFile.open(path)): Functio
   return out.sort((a, b) => a.address - b.address);
 }
 
-/** Distinct function names as `tsbpf -l 'uprobe:BIN:*'` lists them, sorted. */
-export function functionNames(path: string): string[] {
-  return [...new Set(binaryFunctions(path).map((f) => f.name))].sort();
-}
-
 /** Resolves a uprobe attach point to one site per probed function (globs give many). */
 export function resolveUprobes(spec: string | UprobeSpec, opts: TargetOptions = {}): UprobeSite[] {
   const { binary, func } = typeof spec === 'string' ? parseUprobeSpec(spec) : spec;
+  if (binary === '*') return resolveInProcess(func, opts.pid);
   const path = resolveBinary(binary, opts);
   const elf = ElfFile.open(path);
   if (/^0x[0-9a-f]+$/i.test(func)) return [addressSite(path, elf, Number.parseInt(func, 16))];
@@ -101,6 +98,29 @@ export function resolveUprobes(spec: string | UprobeSpec, opts: TargetOptions = 
     throw noSuchFunction(path, fns, func);
   }
   return matches.map((f) => site(path, elf, f, 0));
+}
+
+/** `*:FUNC` with a PID: the function in every ELF object the process maps. */
+function resolveInProcess(func: string, pid: number | undefined): UprobeSite[] {
+  if (pid === undefined) {
+    throw new TsbpfError(`uprobe:*:${func} needs a process`, { hint: 'name the binary, or pass -p PID to search everything it maps' });
+  }
+  const out: UprobeSite[] = [];
+  for (const path of mappedFiles(pid).map((p) => hostPath(pid, p))) {
+    let elf: ElfFile;
+    let fns: FunctionEntry[];
+    try {
+      elf = ElfFile.open(path);
+      fns = binaryFunctions(path, elf);
+    } catch {
+      continue; // data files, stripped libraries: nothing to match in them
+    }
+    for (const f of matchFunctions(fns, func)) out.push(site(path, elf, f, 0));
+  }
+  if (out.length === 0) {
+    throw new TsbpfError(`no function '${func}' in any object process ${pid} maps`, { hint: `list them with: tsbpf -l 'uprobe:*:*' -p ${pid}` });
+  }
+  return out;
 }
 
 /**
