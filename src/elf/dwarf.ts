@@ -12,15 +12,15 @@ const ELFCOMPRESS_ZSTD = 2;
 
 // Tags.
 const TAG = {
-  array_type: 0x01, formal_parameter: 0x05, member: 0x0d, pointer_type: 0x0f, compile_unit: 0x11,
+  array_type: 0x01, formal_parameter: 0x05, member: 0x0d, pointer_type: 0x0f,
   structure_type: 0x13, subroutine_type: 0x15, typedef: 0x16, union_type: 0x17, subrange_type: 0x21,
   base_type: 0x24, const_type: 0x26, enumeration_type: 0x04, subprogram: 0x2e, volatile_type: 0x35,
-  restrict_type: 0x37, unspecified_type: 0x3b, partial_unit: 0x3c, skeleton_unit: 0x4a,
+  restrict_type: 0x37, unspecified_type: 0x3b, namespace: 0x39,
 } as const;
 
 // Attributes.
 const AT = {
-  name: 0x03, byte_size: 0x0b, low_pc: 0x11, high_pc: 0x12, producer: 0x25, upper_bound: 0x2f,
+  sibling: 0x01, name: 0x03, byte_size: 0x0b, low_pc: 0x11, high_pc: 0x12, producer: 0x25, upper_bound: 0x2f,
   abstract_origin: 0x31, count: 0x37, data_member_location: 0x38, encoding: 0x3e, specification: 0x47,
   type: 0x49, variable_parameter: 0x4b, linkage_name: 0x6e, str_offsets_base: 0x72, addr_base: 0x73,
   goKind: 0x2900, // Go's reflect.Kind of the type
@@ -205,6 +205,8 @@ export class Dwarf {
   private unitList?: DwarfUnit[];
   private funcIndex?: Map<string, number[]>;
   private typeIndex?: Map<string, number[]>;
+  /** [lowPc, DIE offset] of every function with code, sorted by lowPc. */
+  private pcIndex?: Array<[number, number]>;
   private readonly types = new Map<number, DwarfType>();
   private readonly abbrevCache = new Map<number, Map<number, Abbrev>>();
 
@@ -245,6 +247,25 @@ export class Dwarf {
 
   function(name: string): DwarfFunction | undefined {
     return this.functionsNamed(name)[0];
+  }
+
+  /** The function whose code contains `pc` (link-time address). */
+  functionContaining(pc: number): DwarfFunction | undefined {
+    if (!this.pcIndex) this.buildIndexes();
+    const list = this.pcIndex!;
+    let lo = 0;
+    let hi = list.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid][0] <= pc) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (found < 0) return undefined;
+    const f = this.functionAt(list[found][1]);
+    return pc < f.highPc ? f : undefined;
   }
 
   /**
@@ -307,8 +328,8 @@ export class Dwarf {
         if (typeof sob === 'number') unit.strOffsetsBase = sob;
         const ab = root.attrs.get(AT.addr_base);
         if (typeof ab === 'number') unit.addrBase = ab;
-        unit.name = this.str_(root, AT.name) ?? '';
-        unit.producer = this.str_(root, AT.producer) ?? '';
+        unit.name = this.text(root, AT.name) ?? '';
+        unit.producer = this.text(root, AT.producer) ?? '';
       }
       c.o = end;
     }
@@ -428,8 +449,8 @@ export class Dwarf {
   /** Offset past `die` and all its descendants. */
   private skipSubtree(die: Die): number {
     if (!die.hasChildren) return die.next;
-    const sibling = die.attrs.get(0x01 /* DW_AT_sibling */);
-    if (typeof sibling === 'number' && die.forms.get(0x01) !== FORM.ref_addr) return sibling;
+    const sibling = die.attrs.get(AT.sibling);
+    if (typeof sibling === 'number' && die.forms.get(AT.sibling) !== FORM.ref_addr) return sibling;
     let at = die.next;
     for (;;) {
       const child = this.readDie(die.unit, at);
@@ -440,7 +461,7 @@ export class Dwarf {
 
   // ---- attribute accessors ----
 
-  private str_(die: Die, at: number): string | undefined {
+  private text(die: Die, at: number): string | undefined {
     const v = die.attrs.get(at);
     if (v === undefined) return undefined;
     const form = die.forms.get(at)!;
@@ -509,6 +530,7 @@ export class Dwarf {
   private buildIndexes(): void {
     const funcs = new Map<string, number[]>();
     const types = new Map<string, number[]>();
+    const pcs: Array<[number, number]> = [];
     const add = (m: Map<string, number[]>, k: string, v: number): void => {
       const l = m.get(k);
       if (l) l.push(v);
@@ -527,13 +549,15 @@ export class Dwarf {
         if (die.tag === TAG.subprogram && die.attrs.has(AT.low_pc)) {
           const name = this.functionName(die);
           if (name) add(funcs, name, die.offset);
+          const lowPc = this.num(die, AT.low_pc);
+          if (lowPc) pcs.push([lowPc, die.offset]);
         } else if (typeTags.has(die.tag) && die.attrs.has(AT.name)) {
-          const name = this.str_(die, AT.name);
+          const name = this.text(die, AT.name);
           if (name) add(types, name, die.offset);
         }
         // Functions and types worth naming live at the top of a unit (or in C++ namespaces);
         // skipping every other subtree keeps the walk cheap.
-        if (die.hasChildren && (depth === 0 || die.tag === 0x39 /* namespace */)) {
+        if (die.hasChildren && (depth === 0 || die.tag === TAG.namespace)) {
           depth++;
           at = die.next;
         } else {
@@ -543,11 +567,12 @@ export class Dwarf {
     }
     this.funcIndex = funcs;
     this.typeIndex = types;
+    this.pcIndex = pcs.sort((a, b) => a[0] - b[0]);
   }
 
   private functionName(die: Die): string | undefined {
     for (let d: Die | undefined = die, hops = 0; d && hops < 4; d = this.origin(d), hops++) {
-      const name = this.str_(d, AT.name) ?? this.str_(d, AT.linkage_name);
+      const name = this.text(d, AT.name) ?? this.text(d, AT.linkage_name);
       if (name) return name;
     }
     return undefined;
@@ -572,7 +597,7 @@ export class Dwarf {
       const src = p.attrs.has(AT.name) || p.attrs.has(AT.type) ? p : this.origin(p) ?? p;
       const typeOff = this.ref(src, AT.type);
       params.push({
-        name: this.str_(src, AT.name) ?? '',
+        name: this.text(src, AT.name) ?? '',
         type: typeOff === undefined ? voidType(src.offset) : this.typeAt(typeOff),
         isResult: (this.num(src, AT.variable_parameter) ?? 0) !== 0,
       });
@@ -583,7 +608,7 @@ export class Dwarf {
   // ---- types ----
 
   private decodeType(die: Die): DwarfType {
-    const name = this.str_(die, AT.name) ?? '';
+    const name = this.text(die, AT.name) ?? '';
     const goKind = this.num(die, AT.goKind);
     const common = { offset: die.offset, name, size: this.num(die, AT.byte_size) ?? 0, ...(goKind !== undefined ? { goKind } : {}) };
     const target = (): DwarfType | undefined => {
@@ -611,7 +636,7 @@ export class Dwarf {
           if (m.tag !== TAG.member) continue;
           const mt = this.ref(m, AT.type);
           t.members.push({
-            name: this.str_(m, AT.name) ?? '',
+            name: this.text(m, AT.name) ?? '',
             offset: this.memberOffset(m),
             type: mt === undefined ? voidType(m.offset) : this.typeAt(mt),
           });
