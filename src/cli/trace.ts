@@ -1,6 +1,6 @@
 // `tsbpf [options] -e PROGRAM | FILE.bt [ARGS...]`: bpftrace's command line.
 import { spawn, ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync, WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, readlinkSync, WriteStream } from 'node:fs';
 import { TsbpfError } from '../kernel/errors.js';
 import { assertRoot } from '../kernel/bpf.js';
 import { outputFor } from '../output/output.js';
@@ -101,6 +101,27 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+function exeOf(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return undefined;
+  }
+}
+
+function rememberAfterExec(pid: number, before: string | undefined, remember: (pid: number) => void): void {
+  const started = Date.now();
+  const timer = setInterval(() => {
+    const now = exeOf(pid);
+    if (now === undefined || Date.now() - started > 2000) clearInterval(timer);
+    else if (now !== before) {
+      clearInterval(timer);
+      remember(pid);
+    }
+  }, 2);
+  timer.unref();
+}
+
 interface PausedChild {
   proc: ChildProcess;
   release(): void;
@@ -136,9 +157,18 @@ async function trace(args: TraceArgs, source: string, file: string, child: Pause
   const write = args.outFile
     ? (s: string) => (out ??= createWriteStream(args.outFile!)).write(s)
     : (s: string) => process.stdout.write(s);
+  const symbolizer = createSymbolizer();
+  if (args.pid !== undefined) symbolizer.remember(args.pid);
   const run = new ScriptRun(script, {
-    output: outputFor(args.format), write, symbolizer: createSymbolizer(),
-    onStarted: () => child?.release(),
+    output: outputFor(args.format), write, symbolizer,
+    onStarted: () => {
+      if (!child) return;
+      const shell = exeOf(child.proc.pid!);
+      child.release();
+      // Capture the command's address space once it has exec'd, so its stacks still
+      // symbolize after it exits.
+      rememberAfterExec(child.proc.pid!, shell, (pid) => symbolizer.remember(pid));
+    },
   });
   try {
     run.load();

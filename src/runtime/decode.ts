@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { layoutOf, SType, StackMode } from '../lang/compiled.js';
 import { strftime } from '../output/strftime.js';
 import type { Value } from '../output/values.js';
+import { withEntryCaller } from './stacks.js';
 
 /** What decoding needs from symbolization; runtime/symbolize.ts provides the real one. */
 export interface Symbolizer {
@@ -12,6 +13,8 @@ export interface Symbolizer {
   /** Frames of a kernel stack, innermost first, formatted for `mode`. */
   kstack(ips: readonly bigint[], mode: StackMode): string[];
   ustack(pid: number, ips: readonly bigint[], mode: StackMode): string[];
+  /** Captures a process's address space the first time it is seen, so its stacks resolve after it exits. */
+  remember?(pid: number): void;
 }
 
 export interface DecodeContext {
@@ -78,11 +81,9 @@ export function decodeValue(t: SType, dv: DataView, off: number, ctx: DecodeCont
     }
     case 'ustack': {
       const pid = Number(u64(8));
-      const ips = ctx.stackIps(Number(dv.getBigInt64(off, true)));
       // At a function entry the frame-pointer walk misses the direct caller: its return
       // address was read from the stack pointer and goes in as the second frame.
-      const ret = u64(16);
-      if (ret !== 0n && ips.length > 0 && ips[1] !== ret) ips.splice(1, 0, ret);
+      const ips = withEntryCaller(ctx.stackIps(Number(dv.getBigInt64(off, true))), u64(16));
       return { kind: 'stack', frames: ctx.sym.ustack(pid, ips.slice(0, t.limit), t.mode), perf: t.mode === 'perf' };
     }
     case 'inet': {

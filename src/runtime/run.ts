@@ -15,6 +15,7 @@ import { Session, Program } from './session.js';
 import { BpfMap } from './maps.js';
 import { decodeList, decodeValue, DecodeContext, Symbolizer } from './decode.js';
 import { snapshot } from './readout.js';
+import { readStackIps } from './stacks.js';
 
 export interface RunOptions {
   output: Output;
@@ -102,18 +103,7 @@ export class ScriptRun {
   }
 
   private stackIps(id: number): bigint[] {
-    if (!this.stackMap || id < 0) return [];
-    const key = Buffer.alloc(4);
-    key.writeUInt32LE(id);
-    const v = this.stackMap.lookup(key);
-    if (!v) return [];
-    const ips: bigint[] = [];
-    for (let off = 0; off + 8 <= v.length; off += 8) {
-      const ip = v.readBigUInt64LE(off);
-      if (ip === 0n) break;
-      ips.push(ip);
-    }
-    return ips;
+    return this.stackMap ? readStackIps(this.stackMap, id) : [];
   }
 
   private compiledMap(name: string): CompiledMap {

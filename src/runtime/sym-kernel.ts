@@ -66,32 +66,33 @@ export class KernelSymbols {
         hint: 'kernel stacks need /proc/kallsyms; is /proc mounted?',
       });
     }
-    const entries: Array<{ addr: bigint; name: string; module?: string }> = [];
-    let allZero = true;
+    // Addresses parsed as two 32-bit halves: a BigInt per line would cost most of the load time.
+    const hi: number[] = [];
+    const lo: number[] = [];
+    const names: string[] = [];
+    const modules: (string | undefined)[] = [];
     for (const line of text.split('\n')) {
       // "ffffffff81000000 T _stext" or "ffffffffc0a01000 t foo\t[module]"
       const sp1 = line.indexOf(' ');
-      if (sp1 <= 0) continue;
+      if (sp1 <= 8) continue;
       const sp2 = line.indexOf(' ', sp1 + 1);
       if (sp2 < 0) continue;
-      const addr = BigInt('0x' + line.slice(0, sp1));
-      if (addr !== 0n) allZero = false;
+      hi.push(parseInt(line.slice(0, sp1 - 8), 16));
+      lo.push(parseInt(line.slice(sp1 - 8, sp1), 16));
       const tab = line.indexOf('\t', sp2 + 1);
-      const name = tab < 0 ? line.slice(sp2 + 1) : line.slice(sp2 + 1, tab);
-      const module = tab < 0 ? undefined : line.slice(tab + 1).replace(/^\[|\]$/g, '');
-      entries.push({ addr, name, module });
+      names.push(tab < 0 ? line.slice(sp2 + 1) : line.slice(sp2 + 1, tab));
+      modules.push(tab < 0 ? undefined : line.slice(tab + 1).replace(/^\[|\]$/g, ''));
     }
-    if (entries.length > 0 && allZero) {
+    if (names.length > 0 && hi.every((h, i) => h === 0 && lo[i] === 0)) {
       throw new TsbpfError(`${this.path} shows every address as 0`, {
         hint: 'run as root, or set kernel.kptr_restrict=0 (sysctl) so kernel addresses are visible',
       });
     }
-    // Stable sort keeps kallsyms' own order among aliases, so `_stext`-style duplicates resolve
-    // to the name listed first, as bcc's resolver does.
-    entries.sort((x, y) => (x.addr < y.addr ? -1 : x.addr > y.addr ? 1 : 0));
-    this.addrs = BigUint64Array.from(entries, (e) => e.addr);
-    this.names = entries.map((e) => e.name);
-    this.modules = entries.map((e) => e.module);
+    // Ties keep kallsyms' own order, so of several names at one address the first listed wins.
+    const order = names.map((_, i) => i).sort((x, y) => hi[x] - hi[y] || lo[x] - lo[y] || x - y);
+    this.addrs = BigUint64Array.from(order, (i) => (BigInt(hi[i]) << 32n) | BigInt(lo[i]));
+    this.names = order.map((i) => names[i]);
+    this.modules = order.map((i) => modules[i]);
     this.loaded = true;
   }
 }

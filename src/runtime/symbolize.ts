@@ -151,7 +151,7 @@ function statOf(path: string): { dev: number; ino: number; mtimeMs: number; size
   }
 }
 
-/** bpftrace prints unresolved addresses as a C `void *`: 0x-prefixed lowercase hex. */
+/** bpftrace prints unresolved addresses as a C++ stream prints a `void *`: 0x-hex, and 0 bare. */
 export function hex0x(addr: bigint): string {
-  return '0x' + addr.toString(16);
+  return addr === 0n ? '0' : '0x' + addr.toString(16);
 }
