@@ -1,10 +1,12 @@
 // npm run bench: tsbpf measured side by side with its peers where they apply.
 import { ringbufThroughput } from './ringbuf.js';
 import { startupBench } from './startup.js';
+import { uprobeBench } from './uprobe.js';
 
 const sections: Array<[string, () => Promise<string>]> = [
   ['ringbuf', () => ringbufThroughput()],
   ['startup', () => startupBench()],
+  ['uprobe', () => uprobeBench()],
 ];
 
 const only = process.argv.slice(2);

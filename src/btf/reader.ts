@@ -161,6 +161,14 @@ export class Btf implements TypeTable {
     return vmlinuxCache;
   }
 
+  /**
+   * Drops the cached vmlinux BTF (~7 MB) once compilation no longer needs it, so a long
+   * trace does not carry it; a later vmlinux() reads it again.
+   */
+  static release(): void {
+    vmlinuxCache = undefined;
+  }
+
   /** A loaded module's BTF, split on top of vmlinux. */
   static module(name: string): Btf {
     const path = `/sys/kernel/btf/${name}`;

@@ -151,6 +151,9 @@ async function trace(args: TraceArgs, source: string, file: string, child: Pause
     for (const p of script.probes) process.stderr.write(`${p.name}:\n${disassemble(p.insns)}\n\n`);
   }
   for (const w of script.warnings) process.stderr.write(`WARNING: ${w}\n`);
+  // Compilation was the last user of kernel BTF: let it go before the long run.
+  const { Btf } = await import('../btf/reader.js');
+  Btf.release();
   const { ScriptRun } = await import('../runtime/run.js');
   const { createSymbolizer } = await import('../runtime/symbolize.js');
   let out: WriteStream | undefined;
