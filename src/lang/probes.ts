@@ -1,15 +1,17 @@
 // Attach points to concrete probes: wildcards expanded (tracepoints from tracefs, uprobe
 // symbols from the ELF symbol table, kernel functions from BTF), each with what the program
 // needs to know about its context (tracepoint format, function arguments, address space).
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { AttachPoint } from './ast.js';
 import type { Attach, CompiledProbe } from './compiled.js';
 import { listTracepoints, tracepointFormat, type TracepointFormat } from '../kernel/tracefs.js';
 import { SwConfig, HwConfig } from '../kernel/perf.js';
+import { globToRegExp, isGlob } from '../elf/symbols.js';
+import type { UsdtArg } from '../elf/usdt.js';
+import { resolveUprobes } from '../probes/uprobe.js';
+import { GoBinary, type GoroutineIdLocation } from '../probes/go.js';
 import { ElfFile } from '../elf/reader.js';
-import { SymbolTable, globToRegExp, isGlob } from '../elf/symbols.js';
+import { isGoBinary } from '../elf/gobuildinfo.js';
+import { resolveUsdt } from '../probes/usdt.js';
 import type { Arg } from '../btf/index.js';
 import { TsbpfError } from '../kernel/errors.js';
 import { vmlinux, type AddrSpace } from './types.js';
@@ -31,6 +33,10 @@ export interface ResolvedProbe {
   retType?: number;
   /** uprobe at a function's first instruction: the return address is at *sp. */
   atEntry: boolean;
+  /** Go binaries: where the running goroutine's id is (for `goid`); undefined when unknown. */
+  goid?: GoroutineIdLocation;
+  /** usdt: how to read arg0..argN. */
+  usdtArgs?: UsdtArg[];
 }
 
 /** Substitutes $N positional parameters inside attach point fields. */
@@ -106,6 +112,8 @@ export function resolveAttachPoint(ap: AttachPoint, opts: ResolveOptions): Resol
     }
     case 'uprobe': case 'uretprobe':
       return resolveUprobe(ap, parts, opts);
+    case 'usdt':
+      return resolveUsdtProbe(ap, parts, opts);
     case 'kprobe': case 'kretprobe': {
       const spec = parts[parts.length - 1] ?? '';
       const m = /^([^+]+)(?:\+(\d+|0x[0-9a-f]+))?$/i.exec(spec);
@@ -131,7 +139,7 @@ export function resolveAttachPoint(ap: AttachPoint, opts: ResolveOptions): Resol
     }
     default:
       throw new TsbpfError(`probe type '${ap.providerAlias}' is not supported by the compiler yet`, {
-        hint: 'supported: BEGIN, END, tracepoint, rawtracepoint, interval, profile, software, hardware, uprobe, uretprobe, kprobe, kretprobe, fentry, fexit',
+        hint: 'supported: BEGIN, END, tracepoint, rawtracepoint, interval, profile, software, hardware, uprobe, uretprobe, usdt, kprobe, kretprobe, fentry, fexit',
       });
   }
 }
@@ -145,65 +153,45 @@ function kernelFunctions(pattern: string): string[] {
   return names;
 }
 
-/** A library named without a path (`libc`), found through ldconfig like bpftrace does. */
-function findLibrary(name: string): string | undefined {
-  try {
-    const out = execFileSync('ldconfig', ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const want = name.startsWith('lib') ? name : `lib${name}`;
-    for (const line of out.split('\n')) {
-      const m = /^\s*(\S+) \(([^)]*)\) => (\S+)$/.exec(line);
-      if (m && (m[1] === `${want}.so` || m[1].startsWith(`${want}.so.`)) && m[2].includes('x86-64')) return m[3];
-    }
-  } catch {
-    // no ldconfig: fall through
-  }
-  return undefined;
-}
-
-function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    if (dir && existsSync(`${dir}/${name}`)) return `${dir}/${name}`;
-  }
-  return undefined;
-}
-
-function resolveBinary(target: string): string {
-  if (target.includes('/')) return isAbsolute(target) ? target : resolvePath(target);
-  const found = findLibrary(target) ?? findOnPath(target);
-  if (!found) throw new TsbpfError(`cannot find binary or library '${target}'`, { hint: 'give its full path' });
-  return found;
-}
-
 function resolveUprobe(ap: AttachPoint, parts: string[], opts: ResolveOptions): ResolvedProbe[] {
   if (parts.length < 2) throw new TsbpfError(`${ap.provider} needs '${ap.provider}:BINARY:FUNCTION', got '${ap.raw}'`);
-  const path = resolveBinary(parts[0]);
-  const spec = parts.slice(1).join(':');
   const retprobe = ap.provider === 'uretprobe';
-  const elf = ElfFile.open(path);
-  const mk = (fname: string, offset: number, atEntry: boolean): ResolvedProbe => ({
-    name: `${ap.provider}:${path}:${fname}`, provider: ap.provider, space: 'user', atEntry: atEntry && !retprobe,
-    attach: { kind: 'uprobe', path, offset: BigInt(offset), retprobe, ...(opts.pid !== undefined ? { pid: opts.pid } : {}) },
-    progType: 'kprobe',
-  });
-  if (/^(0x[0-9a-f]+|\d+)$/i.test(spec)) {
-    const vaddr = Number(spec);
-    const off = elf.vaddrToOffset(vaddr);
-    if (off === undefined) throw new TsbpfError(`${path}: address ${spec} is not in any loadable segment`);
-    return [mk(spec, off, false)];
+  const sites = resolveUprobes({ binary: parts[0], func: parts.slice(1).join(':') }, { pid: opts.pid });
+  const go = sites.length && isGoBinary(ElfFile.open(sites[0].path)) ? GoBinary.open(sites[0].path) : undefined;
+  const goid = go ? goroutineId(go) : undefined;
+  if (go && retprobe) {
+    // A uretprobe rewrites the return address on the goroutine stack, which kills the Go
+    // program when that stack grows; probe every RET instruction instead.
+    return sites.flatMap((site) => go.returnSites(site.symbol).map((ret) => ({
+      name: `uretprobe:${site.path}:${site.symbol}`, provider: ap.provider, space: 'user' as AddrSpace, atEntry: false, goid,
+      attach: { kind: 'uprobe' as const, path: site.path, offset: BigInt(ret.fileOffset), retprobe: false, ...(opts.pid !== undefined ? { pid: opts.pid } : {}) },
+      progType: 'kprobe' as const,
+    })));
   }
-  const m = /^(.+?)(?:\+(\d+|0x[0-9a-f]+))?$/i.exec(spec)!;
-  const symtab = SymbolTable.read(elf);
-  const syms = symtab.match(m[1]);
-  if (!syms.length) {
-    throw new TsbpfError(`${path}: no function matches '${m[1]}'`, { hint: `list them with: tsbpf -l 'uprobe:${path}:*'` });
+  return sites.map((site) => ({ goid,
+    name: `${ap.provider}:${site.path}:${site.offset ? `${site.symbol}+${site.offset}` : site.symbol}`,
+    provider: ap.provider, space: 'user' as AddrSpace, atEntry: site.offset === 0 && !retprobe,
+    attach: { kind: 'uprobe' as const, path: site.path, offset: BigInt(site.fileOffset), retprobe, ...(opts.pid !== undefined ? { pid: opts.pid } : {}) },
+    progType: 'kprobe' as const,
+  }));
+}
+
+function resolveUsdtProbe(ap: AttachPoint, parts: string[], opts: ResolveOptions): ResolvedProbe[] {
+  const sites = resolveUsdt(parts.join(':'), { pid: opts.pid });
+  return sites.map((site) => ({
+    name: `usdt:${site.path}:${site.provider}:${site.name}`, provider: 'usdt', space: 'user' as AddrSpace, atEntry: false,
+    attach: {
+      kind: 'uprobe' as const, path: site.path, offset: BigInt(site.fileOffset), retprobe: false,
+      ...(opts.pid !== undefined ? { pid: opts.pid } : {}), ...(site.refCtrOffset ? { refCtrOffset: BigInt(site.refCtrOffset) } : {}),
+    },
+    progType: 'kprobe' as const, usdtArgs: site.args,
+  }));
+}
+
+function goroutineId(go: GoBinary): GoroutineIdLocation | undefined {
+  try {
+    return go.goroutineId();
+  } catch {
+    return undefined;
   }
-  const extra = m[2] ? Number(m[2]) : 0;
-  const seen = new Set<string>();
-  const out: ResolvedProbe[] = [];
-  for (const s of syms) {
-    if (seen.has(s.name)) continue;
-    seen.add(s.name);
-    out.push(mk(m[2] ? `${s.name}+${m[2]}` : s.name, symtab.fileOffset(s) + extra, extra === 0));
-  }
-  return out;
 }

@@ -118,10 +118,6 @@ export function unify(a: Ty, b: Ty): Ty {
   return a;
 }
 
-export function sameTy(a: Ty, b: Ty): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
 /**
  * What reading a C value of type `c` yields: ints and pointers are read; structs and
  * non-char arrays stay in memory (their address is the value); char arrays read as strings.
@@ -223,7 +219,8 @@ export function ctypeFromText(text: string, size: number, signed: boolean): CTyp
     depth++;
     t = t.slice(0, -1).trim();
   }
-  if (depth === 0) return { kind: 'int', size: intSize(size), signed };
+  // The declared type wins over the slot size: syscall fields are 8-byte slots holding an `int`.
+  if (depth === 0) return C_INTS[t] ? { kind: 'int', ...C_INTS[t] } : { kind: 'int', size: intSize(size), signed };
   let base = namedCType(t) ?? { kind: 'int', size: 8, signed: false };
   for (let i = 0; i < depth; i++) base = { kind: 'ptr', to: base };
   return base;
