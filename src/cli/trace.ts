@@ -132,7 +132,7 @@ interface PausedChild {
 
 function startPaused(command: string): PausedChild {
   const words = command.trim().split(/\s+/);
-  const proc = spawn('/bin/sh', ['-c', 'read _ <&3; exec "$0" "$@"', ...words], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+  const proc = spawn('/bin/sh', ['-c', 'read _ <&3; exec "$0" "$@" 3<&-', ...words], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
   const gate = proc.stdio[3] as NodeJS.WritableStream;
   return {
     proc,

@@ -150,6 +150,12 @@ export class BpfMap {
     for (const k of [...this.keys()]) this.ops.delete(k);
   }
 
+  /** Sets every value to zero, keeping the keys (bpftrace's zero()). */
+  zero(): void {
+    const zero = Buffer.alloc(this.valueBytes);
+    for (const k of [...this.keys()]) this.ops.update(k, zero);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

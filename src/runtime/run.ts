@@ -7,6 +7,7 @@ import { CompiledMap, CompiledScript, EVENTS_MAP, EventSpec, layoutOf } from '..
 import { progTestRun } from '../kernel/bpf.js';
 import { TsbpfError } from '../kernel/errors.js';
 import { SwConfig } from '../kernel/perf.js';
+import { kprobeSupport, tracingSupport } from '../kernel/features.js';
 import { Output } from '../output/output.js';
 import { formatPrintf, parseFormat, ParsedFormat } from '../output/printf.js';
 import { strftime } from '../output/strftime.js';
@@ -47,6 +48,7 @@ export class ScriptRun {
 
   /** Creates maps and loads every program (the verifier runs here); attaches nothing. */
   load(): void {
+    this.checkKernelSupport();
     for (const m of this.script.maps) {
       const mapType = m.mapType;
       this.session.createMap({ name: m.bpfName, type: mapType, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries });
@@ -63,6 +65,18 @@ export class ScriptRun {
       });
       this.programs.set(p.name + '#' + i, prog);
     });
+  }
+
+  /**
+   * kprobes and fentry/fexit fail here with a bare errno on kernels that forbid them; say
+   * precisely why (no CONFIG_KPROBES, lockdown) before loading anything.
+   */
+  private checkKernelSupport(): void {
+    for (const p of this.script.probes) {
+      const kind = p.attach.kind;
+      const support = kind === 'kprobe' ? kprobeSupport() : kind === 'fentry' || kind === 'fexit' ? tracingSupport() : undefined;
+      if (support && !support.ok) throw new TsbpfError(`${p.name}: ${support.reason}`, { hint: support.hint });
+    }
   }
 
   /** Attaches all probes, prints "Attaching N probes...", runs BEGIN, starts event delivery. */
@@ -167,7 +181,7 @@ export class ScriptRun {
         this.session.map(this.compiledMap(ev.map).bpfName).clear();
         break;
       case 'zero':
-        this.session.map(this.compiledMap(ev.map).bpfName).clear();
+        this.session.map(this.compiledMap(ev.map).bpfName).zero();
         break;
       case 'exit':
         this.exitCalled = true;
