@@ -87,7 +87,7 @@ function generateHiddenBegin(ctx: ProgramContext): { insns: CompiledProbe['insns
   const unit = {
     ast: { kind: 'Probe' as const, attachPoints: [], predicate: null, body: { kind: 'Block' as const, statements: [], span }, span },
     probe: { name: 'BEGIN', provider: 'BEGIN', attach: { kind: 'begin' as const }, progType: 'raw_tracepoint' as const, space: 'kernel' as const, atEntry: false },
-    index: 0, types: new Map(), vars: new Map(),
+    index: 0, types: new Map(), vars: new Map(), ctypes: new Map(),
   };
   return generateProbe(unit, ctx, true);
 }

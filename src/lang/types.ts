@@ -3,12 +3,17 @@
 // structs, tracepoint fields), which are never stored whole, only read member by member.
 import { SType, StackMode } from './compiled.js';
 import { Btf, resolveType, typeName } from '../btf/index.js';
+import type { ScriptStruct } from './cstructs.js';
 
 /** A C type in traced memory: what a pointer points to. */
 export type CType =
   | { kind: 'int'; size: 1 | 2 | 4 | 8; signed: boolean }
   | { kind: 'ptr'; to: CType }
   | { kind: 'btf'; id: number }
+  /** A struct or union defined in the script (cstructs.ts). */
+  | { kind: 'script'; def: ScriptStruct }
+  /** An array member of a script struct; `chars` arrays (`char name[16]`) read as strings. */
+  | { kind: 'array'; elem: CType; len: number; chars: boolean }
   | { kind: 'void' };
 
 /** Which address space a pointer's memory is in: decides probe_read_user vs _kernel. */
@@ -70,6 +75,8 @@ export function ctypeName(c: CType): string {
     case 'int': return `${c.signed ? '' : 'unsigned '}int${c.size * 8}`;
     case 'ptr': return `${ctypeName(c.to)} *`;
     case 'btf': return typeName(vmlinux(), c.id);
+    case 'script': return c.def.cName;
+    case 'array': return `${ctypeName(c.elem)}[${c.len}]`;
     case 'void': return 'void';
   }
 }
@@ -127,6 +134,8 @@ export function valueOfCType(c: CType, space: AddrSpace): Ty {
     case 'int': return { kind: 'int', size: c.size, signed: c.signed };
     case 'ptr': return { kind: 'ptr', to: c.to, space };
     case 'void': return UINT64;
+    case 'script': return { kind: 'cstruct', ctype: c, space };
+    case 'array': return c.chars ? { kind: 'string', size: c.len } : { kind: 'carray', elem: c.elem, len: c.len, space };
     case 'btf': {
       const btf = vmlinux();
       const t = resolveType(btf, c.id);
@@ -162,6 +171,8 @@ export function ctypeSize(c: CType): number {
     case 'int': return c.size;
     case 'ptr': return 8;
     case 'void': return 1;
+    case 'script': return c.def.size;
+    case 'array': return c.len * ctypeSize(c.elem);
     case 'btf': {
       const t = resolveType(vmlinux(), c.id);
       if (t.kind === 'ptr') return 8;
