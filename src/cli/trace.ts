@@ -145,7 +145,10 @@ function startPaused(command: string): PausedChild {
 
 async function trace(args: TraceArgs, source: string, file: string, child: PausedChild | undefined): Promise<number> {
   const { compile } = await import('../lang/compile.js');
-  const script = compile(source, { file, pid: args.pid, unsafe: args.unsafe, params: args.params, cpid: child?.proc.pid });
+  const script = compile(source, {
+    file, pid: args.pid, unsafe: args.unsafe, params: args.params, cpid: child?.proc.pid,
+    ...(args.verbose ? { explain: (line: string) => process.stderr.write(`${line}\n`) } : {}),
+  });
   if (args.dump || args.verbose) {
     const { disassemble } = await import('../isa/disasm.js');
     for (const p of script.probes) process.stderr.write(`${p.name}:\n${disassemble(p.insns)}\n\n`);
@@ -162,8 +165,18 @@ async function trace(args: TraceArgs, source: string, file: string, child: Pause
     : (s: string) => process.stdout.write(s);
   const symbolizer = createSymbolizer();
   if (args.pid !== undefined) symbolizer.remember(args.pid);
+  if (child) {
+    // A command may exit before its maps are read: its executable stands in for them.
+    const { resolveBinary } = await import('../probes/target.js');
+    try {
+      symbolizer.expectExec(child.proc.pid!, resolveBinary(args.command!.trim().split(/\s+/)[0]));
+    } catch {
+      // not an ELF executable (a script): nothing to stand in
+    }
+  }
   const run = new ScriptRun(script, {
     output: outputFor(args.format), write, symbolizer,
+    log: args.verbose ? (line) => process.stderr.write(line + '\n') : undefined,
     onStarted: () => {
       if (!child) return;
       const shell = exeOf(child.proc.pid!);

@@ -11,9 +11,11 @@ import type { AssignStmt, Block, Call, Expr, MapRef, Stmt } from './ast.js';
 import type { Span } from './diagnostics.js';
 import { EVENTS_MAP, layoutOf, type EventSpec, type SType } from './compiled.js';
 import { pruneUnreachable } from './prune.js';
+import { emitPidSeen, emitStackSample, ustackUnwinder } from './stacks.js';
 import { ARG_REGS, PT_REGS, PT_REGS_AX, PT_REGS_IP, PT_REGS_SP, SIGNALS } from './builtins.js';
 import { cgroupId, kallsyms, type MapInfo, type ProbeUnit } from './semantic.js';
-import { bitfieldAccess, findMember, resolveType } from '../btf/index.js';
+import { memberAccess } from './cstructs.js';
+import { emitGoArg, emitGoarg, emitGoResult, goReturnOffset, isGoRetvalIndex, type GoEmitter } from './go.js';
 import {
   ctypeFromText, ctypeSize, isScalar, toSType, tySize, vmlinux, type AddrSpace, type CType, type Ty,
 } from './types.js';
@@ -208,6 +210,16 @@ class ProbeGen {
     this.a.load(R0, FP, t, 'u64');
     this.popTemp();
     this.extend(R0, size, signed);
+  }
+
+  /** What lang/go.ts needs to emit reads of Go arguments and results. */
+  private goEmitter(): GoEmitter {
+    return {
+      a: this.a,
+      alloc: (size) => this.alloc(size),
+      zero: (off, size) => this.zero(off, size),
+      readUser: (size, signed) => this.readInt('user', size, signed),
+    };
   }
 
   // --- statements ----------------------------------------------------------------------
@@ -548,6 +560,7 @@ class ProbeGen {
       }
       case 'Field': return this.field(e, t);
       case 'TupleIndex': {
+        if (isGoRetvalIndex(e, this.u.probe)) return emitGoResult(this.goEmitter(), this.u.probe, e.index, t)!;
         const tt = this.type(e.expr);
         const v = this.expr(e.expr);
         if (tt.kind !== 'tuple' || 'reg' in v) throw new CodegenError(e.span, 'internal: tuple index on a non-tuple');
@@ -583,8 +596,7 @@ class ProbeGen {
         let size: number;
         if (e.arg.kind === 'Type') {
           const tr = e.arg;
-          const c = tr.pointerDepth > 0 ? 8 : this.sizeofType(tr.name, tr.keyword);
-          size = c;
+          size = ctypeSize(this.u.ctypes.get(tr)!);
         } else {
           size = tySize(this.type(e.arg));
         }
@@ -736,6 +748,7 @@ class ProbeGen {
     const bt = this.type(e.expr);
     const p = this.u.probe;
     if (bt.kind === 'record') {
+      if (p.go) return emitGoArg(this.goEmitter(), p, e.field, t);
       if (p.tracepoint) {
         const f = p.tracepoint.fields.find((x) => x.name === e.field) ?? p.tracepoint.common.find((x) => x.name === e.field)!;
         if (f.dataLoc) {
@@ -772,27 +785,24 @@ class ProbeGen {
     }
     // A struct member, through a pointer or in a struct we already have the address of.
     const ctype = bt.kind === 'ptr' ? bt.to : bt.kind === 'cstruct' ? bt.ctype : undefined;
-    if (ctype?.kind !== 'btf') throw new CodegenError(e.span, 'internal: field access on a non-struct');
+    if (ctype?.kind !== 'btf' && ctype?.kind !== 'script') throw new CodegenError(e.span, 'internal: field access on a non-struct');
     const space = bt.kind === 'ptr' || bt.kind === 'cstruct' ? bt.space : 'kernel';
-    const m = findMember(vmlinux(), ctype.id, e.field)!;
+    const m = memberAccess(ctype, e.field);
     this.scalar(e.expr);
-    if (m.bitSize) {
-      const bf = bitfieldAccess(m);
-      a.alu64('add', R0, { imm: bf.byteOffset });
+    a.alu64('add', R0, { imm: m.offset });
+    if (m.bitfield) {
+      const bf = m.bitfield;
       this.readInt(space, bf.loadSize, false);
-      a.alu64('rsh', R0, { imm: bf.shift });
-      if (bf.bitSize < 32) a.alu64('and', R0, { imm: (1 << bf.bitSize) - 1 });
-      else this.extend(R0, 4, false);
+      // Shift the field's top bit to bit 63, then back down: masks and sign-extends in one go.
+      a.alu64('lsh', R0, { imm: 64 - bf.shift - bf.bits }).alu64(bf.signed ? 'arsh' : 'rsh', R0, { imm: 64 - bf.bits });
       return REG;
     }
-    a.alu64('add', R0, { imm: m.bitOffset / 8 });
     if (t.kind === 'string') {
       const off = this.alloc(t.size);
       a.mov(R3, R0).mov(R1, R9).alu64('add', R1, { imm: off }).movImm(R2, t.size).call(this.probeRead(space));
       return { off };
     }
-    const rt = resolveType(vmlinux(), m.type);
-    if (rt.kind === 'struct' || rt.kind === 'union' || rt.kind === 'array') return REG;
+    if (m.inMemory) return REG;
     return this.readAt(space, t, e.span);
   }
 
@@ -859,10 +869,14 @@ class ProbeGen {
           return REG;
         }
         a.load(R0, R6, PT_REGS_IP, 'u64');
+        // At a Go return site ip is a RET: every RET of one function must give one `func`.
+        if (p.go?.at === 'return') a.alu64('sub', R0, { imm: goReturnOffset(p) });
         if (t.kind !== 'usym') return REG;
         return this.usym();
       }
       case 'retval': {
+        const goResult = p.go?.at === 'return' ? emitGoResult(this.goEmitter(), p, 0, t) : undefined;
+        if (goResult) return goResult;
         if (p.provider === 'fexit') {
           a.load(R0, R6, (p.funcArgs?.length ?? 0) * 8, 'u64');
           if (t.kind === 'int') this.extend(R0, t.size, t.signed);
@@ -899,13 +913,19 @@ class ProbeGen {
   private usym(): Val {
     const off = this.alloc(16);
     this.a.store(R9, off, R0, 'u64').call('get_current_pid_tgid').alu64('rsh', R0, { imm: 32 }).store(R9, off + 8, R0, 'u64');
+    emitPidSeen(this.a, this.alloc(16));
     return { off };
   }
 
   private stack(t: Ty): Val {
     const a = this.a;
-    this.usesStacks = true;
     const user = t.kind === 'ustack';
+    if (user && ustackUnwinder(this.u.probe) === 'eh-frame') {
+      const off = this.alloc(24);
+      emitStackSample(a, off);
+      return { off };
+    }
+    this.usesStacks = true;
     a.mov(R1, R6).ldMap(R2, STACK_MAP).movImm(R3, user ? BPF_F_USER_STACK : 0).call('get_stackid');
     if (!user) return REG;
     const off = this.alloc(24);
@@ -917,6 +937,7 @@ class ProbeGen {
       // unwinding skips that caller, so record it for the runtime to put back.
       a.load(R3, R6, PT_REGS_SP, 'u64').mov(R1, R9).alu64('add', R1, { imm: off + 16 }).movImm(R2, 8).call('probe_read_user');
     }
+    emitPidSeen(a, this.alloc(16));
     return { off };
   }
 
@@ -1044,6 +1065,7 @@ class ProbeGen {
         return REG;
       }
       case 'kptr': case 'uptr': return this.expr(args[0]);
+      case 'goarg': return emitGoarg(this.goEmitter(), c);
       default: throw new CodegenError(c.span, `${c.name}() is not supported yet`);
     }
   }

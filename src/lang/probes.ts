@@ -9,6 +9,7 @@ import { globToRegExp, isGlob } from '../elf/symbols.js';
 import type { UsdtArg } from '../elf/usdt.js';
 import { resolveUprobes } from '../probes/uprobe.js';
 import { GoBinary, type GoroutineIdLocation } from '../probes/go.js';
+import type { GoSite } from './go.js';
 import { ElfFile } from '../elf/reader.js';
 import { isGoBinary } from '../elf/gobuildinfo.js';
 import { resolveUsdt } from '../probes/usdt.js';
@@ -35,6 +36,8 @@ export interface ResolvedProbe {
   atEntry: boolean;
   /** Go binaries: where the running goroutine's id is (for `goid`); undefined when unknown. */
   goid?: GoroutineIdLocation;
+  /** Uprobes in Go functions: for `args.NAME`, `retval.N` and `goarg(N)` (lang/go.ts). */
+  go?: GoSite;
   /** usdt: how to read arg0..argN. */
   usdtArgs?: UsdtArg[];
 }
@@ -164,11 +167,13 @@ function resolveUprobe(ap: AttachPoint, parts: string[], opts: ResolveOptions): 
     // program when that stack grows; probe every RET instruction instead.
     return sites.flatMap((site) => go.returnSites(site.symbol).map((ret) => ({
       name: `uretprobe:${site.path}:${site.symbol}`, provider: ap.provider, space: 'user' as AddrSpace, atEntry: false, goid,
+      go: { binary: go, func: site.symbol, at: 'return' as const },
       attach: { kind: 'uprobe' as const, path: site.path, offset: BigInt(ret.fileOffset), retprobe: false, ...(opts.pid !== undefined ? { pid: opts.pid } : {}) },
       progType: 'kprobe' as const,
     })));
   }
   return sites.map((site) => ({ goid,
+    ...(go ? { go: { binary: go, func: site.symbol, at: site.offset === 0 ? 'entry' as const : 'inside' as const } } : {}),
     name: `${ap.provider}:${site.path}:${site.offset ? `${site.symbol}+${site.offset}` : site.symbol}`,
     provider: ap.provider, space: 'user' as AddrSpace, atEntry: site.offset === 0 && !retprobe,
     attach: { kind: 'uprobe' as const, path: site.path, offset: BigInt(site.fileOffset), retprobe, ...(opts.pid !== undefined ? { pid: opts.pid } : {}) },

@@ -10,12 +10,13 @@ import { Diagnostics, didYouMean, type Span } from './diagnostics.js';
 import type { Aggregation, StackMode } from './compiled.js';
 import { checkFormatArgs, FormatError, parseFormat, type ArgKind } from '../output/printf.js';
 import { TsbpfError } from '../kernel/errors.js';
-import { findMember, memberNames, resolveType } from '../btf/index.js';
 import { AGGREGATIONS, BUILTIN_NAMES, FUNCTIONS, PT_REGS, SIGNALS, STACK_LIMIT, STATEMENT_FUNCTIONS, UNSAFE_FUNCTIONS } from './builtins.js';
 import { resolveAttachPoint, type ResolvedProbe } from './probes.js';
+import { goArgType, goargType, goIdentifierType, goNotes, goRetvalType, isGoRetvalIndex } from './go.js';
+import { isStructType, memberNamesOf, memberType, ScriptTypes } from './cstructs.js';
 import {
   compatible, ctypeFromText, ctypeSize, INT64, isStorable, namedCType, NONE, STRLEN, tyName, UINT64,
-  unify, valueOfCType, vmlinux, type AddrSpace, type CType, type Ty,
+  unify, valueOfCType, type AddrSpace, type CType, type Ty,
 } from './types.js';
 
 export interface CompileOptions {
@@ -25,6 +26,8 @@ export interface CompileOptions {
   params?: string[];
   /** Pid of the command started with -c, for the `cpid` builtin. */
   cpid?: number;
+  /** -v: receives explanations (which Go ABI, where each Go argument is read from). */
+  explain?: (line: string) => void;
 }
 
 /** What a map holds, settled over every use in the program. */
@@ -49,6 +52,8 @@ export interface ProbeUnit {
   index: number;
   types: Map<Expr, Ty>;
   vars: Map<string, Ty>;
+  /** What the type names of casts and sizeof resolved to (script structs shadow kernel ones). */
+  ctypes: Map<TypeRef, CType>;
 }
 
 export interface Analysis {
@@ -71,7 +76,7 @@ const STACK_MODES = new Set(['bpftrace', 'perf', 'raw']);
 
 export function analyse(program: Program, diags: Diagnostics, opts: CompileOptions): Analysis {
   const params = opts.params ?? [];
-  const units: Omit<ProbeUnit, 'types' | 'vars'>[] = [];
+  const units: Omit<ProbeUnit, 'types' | 'vars' | 'ctypes'>[] = [];
   const probeNames: string[] = [];
   let attachCount = 0;
   for (const probe of program.probes) {
@@ -93,18 +98,20 @@ export function analyse(program: Program, diags: Diagnostics, opts: CompileOptio
     }
   }
   const maps = new Map<string, MapInfo>();
+  const scriptTypes = ScriptTypes.from(program.preamble.cDefinitions, diags);
   let result: Analyser | undefined;
   // Map types settle over all uses: a read may come (in source order) before the assignment
   // that defines the map, and string sizes grow. Re-run until nothing changes.
   for (let round = 0; round < 4; round++) {
     const d = new Diagnostics(diags.source);
-    result = new Analyser(d, maps, opts, params);
-    for (const u of units) result.unit({ ...u, types: new Map(), vars: new Map() });
+    result = new Analyser(d, maps, opts, params, scriptTypes);
+    for (const u of units) result.unit({ ...u, types: new Map(), vars: new Map(), ctypes: new Map() });
     if (!result.changed || round === 3) {
       diags.list.push(...dedupe(d.list));
       break;
     }
   }
+  if (opts.explain && !diags.errorCount) for (const line of goNotes(result!.units)) opts.explain(line);
   return {
     program, units: result!.units, maps, probeNames, attachCount, usesElapsed: result!.usesElapsed, warnings: [],
   };
@@ -142,6 +149,7 @@ class Analyser {
     private readonly maps: Map<string, MapInfo>,
     private readonly opts: CompileOptions,
     private readonly params: readonly string[],
+    private readonly scriptTypes: ScriptTypes,
   ) {}
 
   unit(u: ProbeUnit): void {
@@ -446,6 +454,10 @@ class Analyser {
       case 'Cast': return this.cast(e.type, this.expr(e.expr), e.span);
       case 'Field': return this.field(e);
       case 'TupleIndex': {
+        if (isGoRetvalIndex(e, this.u.probe)) {
+          this.u.types.set(e.expr, NONE);
+          return goRetvalType(this.u.probe, e.index, e.span, this.d);
+        }
         const t = this.expr(e.expr);
         if (t.kind !== 'tuple') {
           this.d.error(e.span, `Can not access index '${e.index}' on expression of type '${tyName(t)}'`);
@@ -488,13 +500,20 @@ class Analyser {
 
   /** The C type a TypeRef names, or undefined (reported). */
   typeRef(t: TypeRef): CType | undefined {
-    let base: CType | undefined = t.keyword === null && INT_TYPES[t.name] ? { kind: 'int', ...INT_TYPES[t.name] } : namedCType(t.name, t.keyword);
+    const what = t.keyword ? `${t.keyword} ${t.name}` : t.name;
+    let base: CType | string | undefined = t.keyword === null && INT_TYPES[t.name] ? { kind: 'int', ...INT_TYPES[t.name] }
+      : t.keyword === 'struct' || t.keyword === 'union' ? this.scriptTypes.lookup(t.keyword, t.name) : namedCType(t.name, t.keyword);
+    if (typeof base === 'string') {
+      this.d.error(t.span, base, 'simplify the definition to plain members, or cast to a kernel type');
+      return undefined;
+    }
     if (!base) {
-      const what = t.keyword ? `${t.keyword} ${t.name}` : t.name;
-      this.d.error(t.span, `Unknown type: '${what}'`, 'kernel types come from BTF (/sys/kernel/btf/vmlinux); user-space structs are not supported yet');
+      const near = t.keyword === 'struct' || t.keyword === 'union' ? this.scriptTypes.suggest(t.keyword, t.name) : undefined;
+      this.d.error(t.span, `Unknown type: '${what}'`, near ?? `define it in the script (${what} { ... }) or use a kernel type from BTF (/sys/kernel/btf/vmlinux)`);
       return undefined;
     }
     for (let i = 0; i < t.pointerDepth; i++) base = { kind: 'ptr', to: base };
+    this.u.ctypes.set(t, base);
     return base;
   }
 
@@ -506,7 +525,7 @@ class Analyser {
       return NONE;
     }
     if (c.kind === 'int') return { kind: 'int', size: c.size, signed: c.signed };
-    if (c.kind === 'ptr') return { kind: 'ptr', to: c.to, space: from.kind === 'ptr' || from.kind === 'cstruct' ? from.space : this.u.probe.space };
+    if (c.kind === 'ptr') return { kind: 'ptr', to: c.to, space: from.kind === 'ptr' || from.kind === 'cstruct' || from.kind === 'carray' ? from.space : this.u.probe.space };
     this.d.error(span, `Cannot cast to '${type.keyword ? type.keyword + ' ' : ''}${type.name}'`, 'cast to a pointer: (struct X *)');
     return NONE;
   }
@@ -540,6 +559,8 @@ class Analyser {
       else if (!('reg' in g.g)) this.d.error(span, 'goid needs the Go register ABI (Go 1.17+): older Go keeps g in thread-local storage');
       return INT64;
     }
+    const goTy = goIdentifierType(this.u.probe, name, span, this.d);
+    if (goTy) return goTy;
     if (!BUILTIN_NAMES.has(name)) {
       if (STACK_MODES.has(name)) return NONE;
       this.d.error(span, `Unknown identifier: '${name}'`, didYouMean(name, BUILTIN_NAMES));
@@ -618,28 +639,31 @@ class Analyser {
       ctype = base.ctype;
       space = base.space;
     }
-    if (ctype?.kind !== 'btf') {
+    if (!ctype || !isStructType(ctype)) {
       this.d.error(e.span, `Can not access field '${e.field}' on expression of type '${tyName(base)}'`,
         base.kind === 'int' ? `cast it to a struct pointer first: ((struct NAME *)${'x'})->${e.field}` : undefined);
       return NONE;
     }
-    const btf = vmlinux();
-    const rt = resolveType(btf, ctype.id);
-    if (rt.kind !== 'struct' && rt.kind !== 'union') {
-      this.d.error(e.span, `Can not access field '${e.field}' on type '${tyName(base)}'`);
+    if (e.arrow && base.kind === 'cstruct') {
+      this.d.error(e.span, `Can not use '->' on '${tyName(base)}': it is not a pointer`, `use '.' for a member of a struct value: .${e.field}`);
       return NONE;
     }
-    const m = findMember(btf, ctype.id, e.field);
+    if (!e.arrow && base.kind === 'ptr') {
+      this.d.error(e.span, `Can not access field '${e.field}' on type '${tyName(base)}'. Try dereferencing it first, or using '->'`);
+      return NONE;
+    }
+    const m = memberType(ctype, e.field);
     if (!m) {
       this.d.error(e.fieldSpan, `Struct/union of type '${tyName({ kind: 'cstruct', ctype, space })}' does not contain a field named '${e.field}'`,
-        didYouMean(e.field, memberNames(btf, ctype.id)));
+        didYouMean(e.field, memberNamesOf(ctype)));
       return NONE;
     }
-    return valueOfCType({ kind: 'btf', id: m.type }, space);
+    return valueOfCType(m, space);
   }
 
   private argsField(e: FieldAccess): Ty {
     const p = this.u.probe;
+    if (p.go) return goArgType(p, e.field, e.span, this.d);
     if (p.tracepoint) {
       const f = p.tracepoint.fields.find((x) => x.name === e.field) ?? p.tracepoint.common.find((x) => x.name === e.field);
       if (!f) {
@@ -667,6 +691,10 @@ class Analyser {
   }
 
   private call(c: Call, statement: boolean): Ty {
+    if (c.name === 'goarg') {
+      for (const a of c.args) this.expr(a);
+      return goargType(this.u.probe, c, this.d);
+    }
     const spec = FUNCTIONS[c.name];
     if (!spec) {
       this.d.error(c.nameSpan, `Unknown function: ${c.name}`, didYouMean(c.name, Object.keys(FUNCTIONS)));

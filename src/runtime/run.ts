@@ -17,6 +17,9 @@ import { BpfMap } from './maps.js';
 import { decodeList, decodeValue, DecodeContext, Symbolizer } from './decode.js';
 import { snapshot } from './readout.js';
 import { readStackIps } from './stacks.js';
+import { StackSamples } from './stack-samples.js';
+import { Symbolizer as ProcessSymbolizer } from './symbolize.js';
+import { PID_SEEN_EVENT, STACK_SAMPLE_EVENT } from '../lang/stacks.js';
 
 export interface RunOptions {
   output: Output;
@@ -24,6 +27,8 @@ export interface RunOptions {
   symbolizer: Symbolizer;
   /** Called after everything is attached and BEGIN ran (e.g. to start the -c command). */
   onStarted?(): void;
+  /** -v: says which unwinder produced each user stack. */
+  log?(line: string): void;
 }
 
 export class ScriptRun {
@@ -37,10 +42,22 @@ export class ScriptRun {
   /** Settles when the script asked to exit or stop() ran. */
   readonly done = new Promise<void>((r) => (this.resolveDone = r));
   private exitCalled = false;
+  private readonly samples: StackSamples;
+  /** Which unwinder produced the stack stackIps() returned last (for -v). */
+  private lastUnwinder = '';
 
   constructor(readonly script: CompiledScript, private readonly opts: RunOptions) {
+    const sym = opts.symbolizer;
+    this.samples = new StackSamples(sym instanceof ProcessSymbolizer ? sym : undefined);
+    const log = opts.log;
     this.ctx = {
-      sym: opts.symbolizer,
+      // decode.ts asks stackIps() for a stack's ips right before formatting it with ustack().
+      sym: log ? Object.assign(Object.create(sym) as Symbolizer, {
+        ustack: (pid: number, ips: readonly bigint[], mode: Parameters<Symbolizer['ustack']>[2]) => {
+          log(`ustack of pid ${pid}: ${ips.length} frames by ${this.lastUnwinder}`);
+          return sym.ustack(pid, ips, mode);
+        },
+      }) : sym,
       probeNames: script.probeNames,
       stackIps: (id) => this.stackIps(id),
     };
@@ -117,6 +134,9 @@ export class ScriptRun {
   }
 
   private stackIps(id: number): bigint[] {
+    const copied = this.samples.ips(id);
+    this.lastUnwinder = copied ? '.eh_frame unwinding of a copied user stack' : 'frame pointers (bpf_get_stackid)';
+    if (copied) return copied;
     return this.stackMap ? readStackIps(this.stackMap, id) : [];
   }
 
@@ -127,8 +147,17 @@ export class ScriptRun {
   }
 
   private onEvent(d: DataView): void {
-    if (this.finished) return;
     const id = Number(d.getBigUint64(0, true));
+    // Stack bookkeeping prints nothing and map keys may need it even after exit().
+    if (id === PID_SEEN_EVENT) {
+      this.opts.symbolizer.remember?.(Number(d.getBigUint64(8, true)));
+      return;
+    }
+    if (id === STACK_SAMPLE_EVENT) {
+      this.samples.add(d);
+      return;
+    }
+    if (this.finished) return;
     const ev: EventSpec | undefined = this.script.events[id];
     if (!ev) return;
     const out = this.opts.output;
@@ -197,7 +226,11 @@ export class ScriptRun {
   }
 
   readMap(m: CompiledMap): MapSnapshot {
-    return snapshot(m, this.session.map(m.bpfName), this.ctx);
+    const map = this.session.map(m.bpfName);
+    if (!m.keys.some((k) => k.kind === 'ustack')) return snapshot(m, map, this.ctx);
+    // Keys naming copied stacks differ per sample: fold equal stacks before printing.
+    const folded = this.samples.fold(m, map.entries());
+    return snapshot(m, Object.assign(Object.create(map) as BpfMap, { entries: () => folded }), this.ctx);
   }
 
   /** Drops records still queued (those that came after exit()). */

@@ -13,6 +13,7 @@ import { KernelSymbols } from './sym-kernel.js';
 import { ModuleSymbols, type ModuleSymbol } from './sym-module.js';
 import { isFileBacked, mappingAt, readProcMaps, type Mapping } from './sym-procmaps.js';
 import { formatKernelFrames, formatUserFrames } from './stacks.js';
+import { ElfFile } from '../elf/reader.js';
 
 export interface UserFrame {
   symbol?: ModuleSymbol;
@@ -40,6 +41,8 @@ export class Symbolizer implements DecodeSymbolizer {
   private readonly spaces = new Map<number, AddressSpace>();
   /** Binaries shared by every process that maps them, keyed by file identity. */
   private readonly files = new Map<string, ModuleSymbols | null>();
+  /** Executables pids are about to run (-c commands), for when they exit before `remember`. */
+  private readonly execs = new Map<number, string>();
 
   constructor(opts: { kallsyms?: string } = {}) {
     this.kernel = new KernelSymbols(opts.kallsyms);
@@ -52,6 +55,15 @@ export class Symbolizer implements DecodeSymbolizer {
   remember(pid: number): boolean {
     if (this.spaces.has(pid)) return true;
     return this.capture(pid) !== undefined;
+  }
+
+  /**
+   * Says `pid` is about to exec the executable at `path`. A command that exits within
+   * milliseconds is gone before its maps can be read; a non-PIE executable (Go's default)
+   * is mapped at its link-time addresses, so its addresses still resolve.
+   */
+  expectExec(pid: number, path: string): void {
+    this.execs.set(pid, path);
   }
 
   /** Drops what is known about `pid` (its pid may be reused by a new process). */
@@ -85,12 +97,13 @@ export class Symbolizer implements DecodeSymbolizer {
   moduleAt(pid: number, addr: bigint | number): ModuleHit | undefined {
     const a = Number(addr);
     if (!(a > 0 && a < 2 ** 53)) return undefined;
-    let space = this.spaces.get(pid) ?? this.capture(pid);
+    let space = this.spaces.get(pid) ?? this.capture(pid) ?? this.fixedSpace(pid);
     if (!space) return undefined;
     let m = mappingAt(space.maps, a);
     if (!m && !space.misses.has(a)) {
-      // Libraries loaded since the first look (dlopen) are not in the captured maps yet.
-      space = this.capture(pid, space) ?? space;
+      // Libraries loaded since the first look (dlopen) are not in the captured maps yet; a
+      // look during exec (new exe, segments not yet mapped) saw nothing of the executable.
+      space = this.capture(pid, space) ?? this.fixedSpace(pid) ?? space;
       m = mappingAt(space.maps, a);
       if (!m) space.misses.add(a);
     }
@@ -111,7 +124,8 @@ export class Symbolizer implements DecodeSymbolizer {
 
   private capture(pid: number, prior?: AddressSpace): AddressSpace | undefined {
     const maps = readProcMaps(pid);
-    if (!maps) return undefined;
+    // An exited but unreaped process (a zombie) has a maps file with nothing in it.
+    if (!maps?.length) return undefined;
     const space: AddressSpace = { maps, modules: prior?.modules ?? new Map(), misses: prior?.misses ?? new Set() };
     for (const m of maps) {
       if (!m.perms.includes('x') || !isFileBacked(m) || space.modules.has(m.path)) continue;
@@ -121,10 +135,31 @@ export class Symbolizer implements DecodeSymbolizer {
     return space;
   }
 
+  /** The address space of an expected non-PIE executable, from its program headers. */
+  private fixedSpace(pid: number): AddressSpace | undefined {
+    const path = this.execs.get(pid);
+    let elf: ElfFile;
+    try {
+      if (path === undefined || !(elf = ElfFile.open(path)).isExecutable) return undefined;
+    } catch {
+      return undefined;
+    }
+    const PF_X = 1;
+    const maps: Mapping[] = elf.loadSegments().filter((s) => s.flags & PF_X).map((s) => ({
+      start: s.vaddr, end: s.vaddr + s.memsz, offset: s.offset, perms: 'r-xp', dev: '0:0', inode: 1, path, deleted: false,
+    }));
+    const module = ModuleSymbols.open(path) ?? null;
+    const space: AddressSpace = { maps, modules: new Map([[path, module]]), misses: new Set() };
+    this.spaces.set(pid, space);
+    return space;
+  }
+
   // The file behind a mapping, by the longest-lived path that reaches the same inode.
   private openMapped(pid: number, m: Mapping): ModuleSymbols | null {
     const viaProc = m.deleted ? `/proc/${pid}/map_files/${m.start.toString(16)}-${m.end.toString(16)}` : `/proc/${pid}/root${m.path}`;
-    const procStat = statOf(viaProc);
+    // An expected executable that exited between reading its maps and this look is the
+    // file we were told it would run.
+    const procStat = statOf(viaProc) ?? (this.execs.get(pid) === m.path ? statOf(m.path) : undefined);
     if (!procStat) return null;
     const identity = `${procStat.dev}:${procStat.ino}:${procStat.mtimeMs}:${procStat.size}`;
     const known = this.files.get(identity);

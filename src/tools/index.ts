@@ -121,7 +121,10 @@ profile:hz:99 { @[kstack, ustack, comm] = count(); }
     summary: 'Go: goroutine creations (runtime.newproc1) with the started function; $1 = Go binary',
     args: 'GO_BINARY',
     script: `
-uprobe:$1:runtime.newproc1 { printf("%-6d %-16s goid %-6d starts %s\\n", pid, comm, goid, usym(*(uint64 *)goarg(0))); }
+BEGIN { printf("%-6s %-16s %-32s %s\\n", "PID", "COMM", "STARTS", "CREATED BY"); }
+// newproc1(fn *funcval, callergp *g, callerpc uintptr) runs on the system stack (goid 0 there);
+// fn->fn is the code the new goroutine runs; Go 1.17+ wraps \`go f(x)\` in a closure funcN.
+uprobe:$1:runtime.newproc1 { printf("%-6d %-16s %-32s %s\\n", pid, comm, usym(*(uint64 *)goarg(0)), usym(goarg(2))); }
 `,
   },
   {
