@@ -106,8 +106,11 @@ for (const [what, so] of [['with', lib], ['without', libNoFp]] as const) {
 
 for (const [what, binary] of [['frame-pointer', fpPie], ['copied (.eh_frame)', noFp]] as const) {
   test(`${what} stacks as map keys resolve at exit after the process is gone, equal stacks counted together`, async () => {
-    // No -p: the tracer first hears of the process from the probe's own records.
-    const r = await traceChain(binary, binary, 'uprobe:BIN:c { @[ustack(4)] = count(); @f[func] = count(); }', { calls: 3, byPid: false });
+    // No -p: the tracer first hears of the process from the probe's own records, which it
+    // handles within milliseconds; the process lives that long, then exits before the printout.
+    const r = await traceChain(binary, binary, 'uprobe:BIN:c { @[ustack(4)] = count(); @f[func] = count(); }', {
+      calls: 3, byPid: false, live: () => new Promise((resolve) => setTimeout(resolve, 300)),
+    });
     assert.match(r.stdout, /@\[\n {4}c\+0\n {4}b\+\d+\n {4}a\+\d+\n {4}main\+\d+\n\]: 3\n/);
     assert.match(r.stdout, /@f\[c\]: 3\n/);
   });

@@ -7,6 +7,7 @@ export const KEY_STACK_INDENT = 4;
 export const VALUE_STACK_INDENT = 8;
 
 export function stackText(frames: readonly string[], indent: number, perf = false): string {
+  if (frames.length === 0) return ''; // bpftrace prints an empty stack key as `@k[]`
   const pad = perf ? '\t' : ' '.repeat(indent);
   return '\n' + frames.map((f) => pad + f + '\n').join('');
 }
