@@ -165,8 +165,10 @@ export class Btf implements TypeTable {
    * Drops the cached vmlinux BTF (~7 MB) once compilation no longer needs it, so a long
    * trace does not carry it; a later vmlinux() reads it again.
    */
-  static release(): void {
+  static release(): boolean {
+    const had = vmlinuxCache !== undefined;
     vmlinuxCache = undefined;
+    return had;
   }
 
   /** A loaded module's BTF, split on top of vmlinux. */

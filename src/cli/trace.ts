@@ -1,5 +1,7 @@
 // `tsbpf [options] -e PROGRAM | FILE.bt [ARGS...]`: bpftrace's command line.
 import { spawn, ChildProcess } from 'node:child_process';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createWriteStream, readFileSync, readlinkSync, WriteStream } from 'node:fs';
 import { TsbpfError } from '../kernel/errors.js';
 import { assertRoot } from '../kernel/bpf.js';
@@ -101,6 +103,15 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * One full GC right after compiling, so the ~7 MB of kernel BTF the compiler read is
+ * returned before tracing starts rather than whenever V8 next gets to it.
+ */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
 function exeOf(pid: number): string | undefined {
   try {
     return readlinkSync(`/proc/${pid}/exe`);
@@ -156,7 +167,7 @@ async function trace(args: TraceArgs, source: string, file: string, child: Pause
   for (const w of script.warnings) process.stderr.write(`WARNING: ${w}\n`);
   // Compilation was the last user of kernel BTF: let it go before the long run.
   const { Btf } = await import('../btf/reader.js');
-  Btf.release();
+  if (Btf.release()) collectGarbage();
   const { ScriptRun } = await import('../runtime/run.js');
   const { createSymbolizer } = await import('../runtime/symbolize.js');
   let out: WriteStream | undefined;

@@ -65,9 +65,9 @@ export function isStorable(t: Ty): boolean {
   return t.kind !== 'record' && t.kind !== 'cstruct' && t.kind !== 'carray' && t.kind !== 'none';
 }
 
-let btfCache: Btf | undefined;
+/** Kernel BTF; Btf caches it until the CLI releases it after compiling. */
 export function vmlinux(): Btf {
-  return (btfCache ??= Btf.vmlinux());
+  return Btf.vmlinux();
 }
 
 export function ctypeName(c: CType): string {
