@@ -1,10 +1,11 @@
 // Function symbols of an ELF file (.symtab and .dynsym merged), indexed by address for
-// stack symbolisation and by name (exact, versioned or glob) for uprobe attachment.
+// stack symbolisation and by name (exact, versioned or glob) for uprobe attachment. Data
+// (OBJECT) symbols are read only on request, so code lookups never land on a variable.
 import { TsbpfError } from '../kernel/errors.js';
 import { cString, ElfFile, SHT_DYNSYM, SHT_GNU_VERDEF, SHT_GNU_VERSYM, SHT_SYMTAB, type Section } from './reader.js';
 
 export type SymbolBinding = 'local' | 'global' | 'weak' | 'unique' | 'other';
-export type SymbolKind = 'func' | 'ifunc';
+export type SymbolKind = 'func' | 'ifunc' | 'object';
 
 export interface ElfSymbol {
   /** The name without any `@VERSION` suffix. */
@@ -28,6 +29,7 @@ export interface SymbolHit {
   offset: number;
 }
 
+const STT_OBJECT = 1;
 const STT_FUNC = 2;
 const STT_GNU_IFUNC = 10;
 const SHN_UNDEF = 0;
@@ -64,10 +66,11 @@ export class SymbolTable {
     this.byAddress = symbols.filter((s, i) => i === 0 || symbols[i - 1].address !== s.address);
   }
 
-  static read(elf: ElfFile): SymbolTable {
+  /** Function symbols; with `data`, also data objects (globals, for `uaddr` and data addresses). */
+  static read(elf: ElfFile, opts: { data?: boolean } = {}): SymbolTable {
     const seen = new Map<string, ElfSymbol>();
     for (const table of [...elf.sectionsOfType(SHT_SYMTAB), ...elf.sectionsOfType(SHT_DYNSYM)]) {
-      for (const s of readTable(elf, table)) {
+      for (const s of readTable(elf, table, opts.data ?? false)) {
         const key = `${s.name}\0${s.address}`;
         const prior = seen.get(key);
         if (!prior) seen.set(key, s);
@@ -155,7 +158,7 @@ function preference(a: ElfSymbol, b: ElfSymbol): number {
   return rank(a) - rank(b) || underscores(a) - underscores(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }
 
-function readTable(elf: ElfFile, table: Section): ElfSymbol[] {
+function readTable(elf: ElfFile, table: Section, withData: boolean): ElfSymbol[] {
   const data = elf.sectionData(table);
   const strtab = elf.sections[table.link];
   if (!strtab) return [];
@@ -168,7 +171,7 @@ function readTable(elf: ElfFile, table: Section): ElfSymbol[] {
     const o = i * entsize;
     const info = data[o + 4];
     const kind = info & 0xf;
-    if (kind !== STT_FUNC && kind !== STT_GNU_IFUNC) continue;
+    if (kind !== STT_FUNC && kind !== STT_GNU_IFUNC && !(withData && kind === STT_OBJECT)) continue;
     const shndx = data.readUInt16LE(o + 6);
     if (shndx === SHN_UNDEF || shndx >= SHN_LORESERVE) continue;
     const address = Number(data.readBigUInt64LE(o + 8));
@@ -182,7 +185,7 @@ function readTable(elf: ElfFile, table: Section): ElfSymbol[] {
       address,
       size: Number(data.readBigUInt64LE(o + 16)),
       binding: bindings[info >> 4] ?? (info >> 4 === 10 ? 'unique' : 'other'),
-      kind: kind === STT_FUNC ? 'func' : 'ifunc',
+      kind: kind === STT_FUNC ? 'func' : kind === STT_OBJECT ? 'object' : 'ifunc',
       sectionIndex: shndx,
       table: isDyn ? 'dynsym' : 'symtab',
     };

@@ -16,6 +16,7 @@ import { ARG_REGS, PT_REGS, PT_REGS_AX, PT_REGS_IP, PT_REGS_SP, SIGNALS } from '
 import { cgroupId, kallsyms, type MapInfo, type ProbeUnit } from './semantic.js';
 import { memberAccess } from './cstructs.js';
 import { emitGoArg, emitGoarg, emitGoResult, goReturnOffset, isGoRetvalIndex, type GoEmitter } from './go.js';
+import { emitUaddr } from './usersym.js';
 import {
   ctypeFromText, ctypeSize, isScalar, toSType, tySize, vmlinux, type AddrSpace, type CType, type Ty,
 } from './types.js';
@@ -1031,6 +1032,7 @@ class ProbeGen {
       case 'ksym': this.scalar(args[0]); return REG;
       case 'usym': this.scalar(args[0]); return this.usym();
       case 'kaddr': a.loadImm(R0, kallsyms(lit(args[0])) ?? 0n); return REG;
+      case 'uaddr': emitUaddr(a, this.u.probe, lit(args[0])); return REG;
       case 'cgroupid': a.loadImm(R0, cgroupId(lit(args[0])) ?? 0n); return REG;
       case 'ntop': return this.ntop(args);
       case 'sizeof': {

@@ -14,6 +14,7 @@ import { AGGREGATIONS, BUILTIN_NAMES, FUNCTIONS, PT_REGS, SIGNALS, STACK_LIMIT, 
 import { resolveAttachPoint, type ResolvedProbe } from './probes.js';
 import { goArgType, goargType, goIdentifierType, goNotes, goRetvalType, isGoRetvalIndex } from './go.js';
 import { isStructType, memberNamesOf, memberType, ScriptTypes } from './cstructs.js';
+import { uaddrType } from './usersym.js';
 import {
   compatible, ctypeFromText, ctypeSize, INT64, isStorable, namedCType, NONE, STRLEN, tyName, UINT64,
   unify, valueOfCType, type AddrSpace, type CType, type Ty,
@@ -316,7 +317,8 @@ class Analyser {
       return;
     }
     if (!info.defined) {
-      Object.assign(info, { agg, value: stored, lhist, defined: true });
+      // A read seen before this first write left a placeholder: its keys were never known.
+      Object.assign(info, { keys: keys ?? info.keys, keySpan: m.span, agg, value: stored, lhist, defined: true });
       this.changed = true;
     }
     if (keys) this.checkKeys(m, info, keys);
@@ -805,6 +807,21 @@ class Analyser {
         const t = this.expr(args[0]);
         if (!isIntLike(t)) this.d.error(args[0].span, `${c.name}() expects an address, got ${tyName(t)}`);
         return { kind: c.name };
+      }
+      case 'uaddr': {
+        const name = this.stringLiteral(args[0], 'uaddr() symbol');
+        if (!['uprobe', 'uretprobe', 'usdt'].includes(this.kind)) {
+          this.d.error(c.span, `uaddr() can not be used with ${this.kind} probes`, 'uaddr() reads the probed binary: use it in uprobe, uretprobe or usdt probes');
+          return UINT64;
+        }
+        if (name === undefined) return UINT64;
+        try {
+          return uaddrType(this.u.probe, name);
+        } catch (e) {
+          if (!(e instanceof TsbpfError)) throw e;
+          this.d.error(args[0].span, e.message, e.hint);
+          return UINT64;
+        }
       }
       case 'kaddr': {
         const name = this.stringLiteral(args[0], 'kaddr() symbol');

@@ -126,6 +126,8 @@ function entryValue(m: MapSnapshot, e: Entry, div: bigint, json: boolean): strin
     }
     case 'value': {
       const v = divided((e as { value: Value }).value, div);
+      // bpftrace 0.17 prints pointers as hex in keys but as plain numbers as map values.
+      if (v.kind === 'pointer') return BigInt.asUintN(64, v.value).toString();
       return json ? valueJson(v) : valueText(v);
     }
   }

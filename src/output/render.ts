@@ -93,7 +93,8 @@ export function jsonEscape(s: string): string {
 export function valueJson(v: Value, stackIndent = VALUE_STACK_INDENT): string {
   switch (v.kind) {
     case 'int': return intText(v);
-    case 'pointer': return valueText(v);
+    // bpftrace prints pointer values as plain numbers in JSON (hex text would not be JSON).
+    case 'pointer': return BigInt.asUintN(64, v.value).toString();
     case 'tuple': return '[' + v.elems.map((e) => valueJson(e, stackIndent)).join(',') + ']';
     default: return '"' + jsonEscape(valueText(v, stackIndent)) + '"';
   }

@@ -101,13 +101,16 @@ export class ScriptRun {
     const s = this.session;
     const events = this.script.internalMaps.find((m) => m.bpfName === EVENTS_MAP);
     if (events) s.ringbuf(s.map(EVENTS_MAP), (d) => this.onEvent(d));
-    const begin: Program[] = [];
+    // BEGIN runs before anything else is attached: its records then lead the ring buffer, so
+    // its output (a tool's header) comes before the first event, as in bpftrace.
+    this.script.probes.forEach((p, i) => {
+      if (p.attach.kind === 'begin') progTestRun(this.programs.get(p.name + '#' + i)!.fd);
+    });
     this.script.probes.forEach((p, i) => {
       const prog = this.programs.get(p.name + '#' + i)!;
       const a = p.attach;
       switch (a.kind) {
-        case 'begin': begin.push(prog); break;
-        case 'end': break;
+        case 'begin': case 'end': break;
         case 'tracepoint': s.attachTracepoint(prog, a.category, a.name); break;
         case 'rawtracepoint': s.attachRawTracepoint(prog, a.name); break;
         case 'interval': s.attachPerfEvent(prog, 'software', SwConfig['cpu-clock'], a.periodNs, false, [0]); break;
@@ -123,7 +126,6 @@ export class ScriptRun {
       }
     });
     this.opts.write(this.opts.output.attachedProbes(this.script.attachCount));
-    for (const prog of begin) progTestRun(prog.fd);
     this.poll();
     if (!this.finished) this.opts.onStarted?.();
   }
@@ -259,6 +261,7 @@ export class ScriptRun {
       .map((p, i) => ({ p, prog: this.programs.get(p.name + '#' + i)! }))
       .filter((x) => x.p.attach.kind === 'end');
     try {
+      s.detach();
       // Events queued before an exit() call were delivered in order; after a signal or the
       // -c command ending, deliver what is queued now. Then END runs and its output follows.
       this.finished = false;

@@ -56,6 +56,7 @@ export class Session {
   /** Number of attached probe instances (perf events, links). */
   attached = 0;
   private closers: Array<() => void> = [];
+  private attachments: number[] = [];
   private readers: Array<{ reader: Reader; onRecord: RecordHandler }> = [];
   private epfd = -1;
   private watchHandle: object | undefined;
@@ -109,9 +110,26 @@ export class Session {
   }
 
   private perf(fd: number, prog: Program, what: string): void {
-    this.ownFd(fd);
+    this.ownAttachment(fd);
     attachBpf(fd, prog.fd, what);
+  }
+
+  // Attachments close apart from maps and programs so a run can stop its probes and still
+  // read its maps (bpftrace's END sees maps that no longer change).
+  private ownAttachment(fd: number): void {
+    this.attachments.push(fd);
     this.attached++;
+  }
+
+  /** Detaches every probe; maps and programs stay usable. Idempotent. */
+  detach(): void {
+    for (const fd of this.attachments.splice(0)) {
+      try {
+        closeFd(fd);
+      } catch {
+        // keep detaching the rest
+      }
+    }
   }
 
   attachTracepoint(prog: Program, category: string, name: string): void {
@@ -120,8 +138,7 @@ export class Session {
   }
 
   attachRawTracepoint(prog: Program, name: string): void {
-    this.ownFd(rawTracepointOpen(prog.fd, name));
-    this.attached++;
+    this.ownAttachment(rawTracepointOpen(prog.fd, name));
   }
 
   /** uprobe/uretprobe (and kprobe/kretprobe where the kernel has them) via the perf PMU. */
@@ -149,8 +166,7 @@ export class Session {
 
   /** fentry/fexit and other BTF-attached tracing programs. */
   attachLink(prog: Program, attachType: AttachTypeName, targetFd = 0): void {
-    this.ownFd(linkCreate({ progFd: prog.fd, attachType, targetFd }));
-    this.attached++;
+    this.ownAttachment(linkCreate({ progFd: prog.fd, attachType, targetFd }));
   }
 
   /** Streams records from a ring buffer map to `onRecord` from the event loop. */
@@ -209,6 +225,7 @@ export class Session {
     this.closed = true;
     live.delete(this);
     if (this.watchHandle) native.unwatch(this.watchHandle);
+    this.detach();
     for (const c of this.closers.reverse()) {
       try {
         c();

@@ -16,6 +16,7 @@ export interface ModuleSymbol {
 
 export class ModuleSymbols {
   private symtab?: SymbolTable | null;
+  private datatab?: SymbolTable | null;
   private go?: GoPclntab | null;
   private eh?: EhFrame | null;
   private readonly names = new Map<string, string>();
@@ -33,7 +34,11 @@ export class ModuleSymbols {
 
   /** Link-time address of a file offset (from /proc/PID/maps), or undefined if not loaded from the file. */
   vaddrOf(fileOffset: number): number | undefined {
-    return this.elf.offsetToVaddr(fileOffset);
+    const v = this.elf.offsetToVaddr(fileOffset);
+    if (v !== undefined) return v;
+    // .bss sharing the last file page of the data segment: mapped from the file, past its bytes.
+    const seg = this.elf.loadSegments().find((p) => p.memsz > p.filesz && fileOffset >= p.offset && fileOffset < p.offset + p.memsz);
+    return seg ? fileOffset - seg.offset + seg.vaddr : undefined;
   }
 
   /** The function holding link-time address `vaddr`, demangled as bpftrace prints it. */
@@ -43,7 +48,10 @@ export class ModuleSymbols {
       const f = goFuncAt(go, vaddr);
       if (f) return { name: f.name, offset: vaddr - f.entry };
     }
-    const hit = this.symbols()?.lookup(vaddr);
+    // A global variable (usym of a data address, such as uaddr's) before the function lookup,
+    // whose last size-less symbol (_fini) would otherwise claim every address after it.
+    const data = this.dataSymbols()?.lookup(vaddr);
+    const hit = data?.symbol.kind === 'object' ? data : this.symbols()?.lookup(vaddr);
     if (!hit) return undefined;
     const raw = hit.symbol.name;
     let name = this.names.get(raw);
@@ -87,6 +95,17 @@ export class ModuleSymbols {
       this.symtab = tab ?? null;
     }
     return this.symtab ?? undefined;
+  }
+
+  private dataSymbols(): SymbolTable | undefined {
+    if (this.datatab === undefined) {
+      try {
+        this.datatab = SymbolTable.read(this.elf, { data: true });
+      } catch {
+        this.datatab = null;
+      }
+    }
+    return this.datatab ?? undefined;
   }
 
   private goTable(): GoPclntab | undefined {

@@ -14,7 +14,10 @@ export const TOOLS: Tool[] = [
     name: 'opensnoop',
     summary: 'trace open() calls: pid, command, fd or error, path',
     script: `
-BEGIN { printf("%-6s %-16s %4s %3s %s\\n", "PID", "COMM", "FD", "ERR", "PATH"); }
+BEGIN {
+  printf("Tracing open syscalls... Hit Ctrl-C to end.\\n");
+  printf("%-6s %-16s %4s %3s %s\\n", "PID", "COMM", "FD", "ERR", "PATH");
+}
 tracepoint:syscalls:sys_enter_open, tracepoint:syscalls:sys_enter_openat { @filename[tid] = args->filename; }
 tracepoint:syscalls:sys_exit_open, tracepoint:syscalls:sys_exit_openat /@filename[tid]/ {
   $ret = args->ret;
@@ -28,11 +31,12 @@ END { clear(@filename); }
   },
   {
     name: 'execsnoop',
-    summary: 'trace new processes via exec(): time, pid, parent pid, filename',
+    summary: 'trace new processes via exec(): time, pid, parent pid, arguments',
     script: `
-BEGIN { printf("%-10s %-6s %-6s %s\\n", "TIME(ms)", "PID", "PPID", "FILENAME"); }
-tracepoint:syscalls:sys_enter_execve {
-  printf("%-10u %-6d %-6d %s\\n", elapsed / 1000000, pid, curtask->real_parent->tgid, str(args->filename));
+BEGIN { printf("%-10s %-6s %-6s %s\\n", "TIME(ms)", "PID", "PPID", "ARGS"); }
+tracepoint:syscalls:sys_enter_exec* {
+  printf("%-10u %-6d %-6d ", elapsed / 1e6, pid, curtask->real_parent->tgid);
+  join(args->argv);
 }
 `,
   },
@@ -78,9 +82,13 @@ END { clear(@qtime); }
     name: 'killsnoop',
     summary: 'trace signals sent with kill(): sender, target, signal, result',
     script: `
-BEGIN { printf("%-6s %-16s %-4s %-6s %s\\n", "PID", "COMM", "SIG", "TPID", "RESULT"); }
+BEGIN {
+  printf("Tracing kill() signals... Hit Ctrl-C to end.\\n");
+  printf("%-9s %-6s %-16s %-4s %-6s %s\\n", "TIME", "PID", "COMM", "SIG", "TPID", "RESULT");
+}
 tracepoint:syscalls:sys_enter_kill { @tpid[tid] = args->pid; @tsig[tid] = args->sig; }
 tracepoint:syscalls:sys_exit_kill /@tpid[tid]/ {
+  time("%H:%M:%S  ");
   printf("%-6d %-16s %-4d %-6d %d\\n", pid, comm, @tsig[tid], @tpid[tid], args->ret);
   delete(@tpid[tid]); delete(@tsig[tid]);
 }
@@ -88,23 +96,55 @@ tracepoint:syscalls:sys_exit_kill /@tpid[tid]/ {
   },
   {
     name: 'tcplife',
-    summary: 'TCP state changes to CLOSE with ports (sock:inet_sock_set_state)',
+    summary: 'TCP sessions when they close: pid, comm, addresses, ports, KB sent/received, lifetime',
     script: `
-tracepoint:sock:inet_sock_set_state /args->newstate == 7/ {
-  printf("%-6d %-16s %-5d %-5d\\n", pid, comm, args->sport, args->dport);
+BEGIN {
+  printf("%-5s %-10s %-15s %-5s %-15s %-5s ", "PID", "COMM", "LADDR", "LPORT", "RADDR", "RPORT");
+  printf("%5s %5s %s\\n", "TX_KB", "RX_KB", "MS");
 }
+// bpftrace's tcplife.bt hooks kprobe:tcp_set_state; sock:inet_sock_set_state is the stable
+// tracepoint inside it and carries the addresses. States: 2 SYN_SENT, 4 FIN_WAIT1, 7 CLOSE,
+// 9 LAST_ACK; protocol 6 is TCP; family 10 is AF_INET6.
+tracepoint:sock:inet_sock_set_state /args->protocol == 6/ {
+  $sk = args->skaddr;
+  $newstate = args->newstate;
+  // The birth is the first state seen; the task is known on connect (client) or on the
+  // close from the peer (server), otherwise the current one is the best guess.
+  if ($newstate < 4 && @birth[$sk] == 0) { @birth[$sk] = nsecs; }
+  if ($newstate == 2 || $newstate == 9) { @skpid[$sk] = pid; @skcomm[$sk] = comm; }
+  if ($newstate == 7 && @birth[$sk]) {
+    $delta_ms = (nsecs - @birth[$sk]) / 1e6;
+    $tp = (struct tcp_sock *)$sk;
+    $pid = @skpid[$sk];
+    $comm = @skcomm[$sk];
+    if ($comm == "") { $pid = pid; $comm = comm; }
+    $saddr = ntop(2, args->saddr);
+    $daddr = ntop(2, args->daddr);
+    if (args->family == 10) { $saddr = ntop(10, args->saddr_v6); $daddr = ntop(10, args->daddr_v6); }
+    printf("%-5d %-10.10s %-15s %-5d %-15s %-6d ", $pid, $comm, $saddr, args->sport, $daddr, args->dport);
+    printf("%5d %5d %d\\n", $tp->bytes_acked / 1024, $tp->bytes_received / 1024, $delta_ms);
+    delete(@birth[$sk]); delete(@skpid[$sk]); delete(@skcomm[$sk]);
+  }
+}
+END { clear(@birth); clear(@skpid); clear(@skcomm); }
 `,
   },
   {
     name: 'gethostlatency',
-    summary: 'latency of host name lookups (getaddrinfo) in libc, with the name',
+    summary: 'latency of host name lookups (getaddrinfo, gethostbyname) in libc, with the name',
     script: `
-BEGIN { printf("%-9s %-6s %-16s %6s %s\\n", "TIME", "PID", "COMM", "LATms", "HOST"); }
-uprobe:libc:getaddrinfo { @start[tid] = nsecs; @name[tid] = arg0; }
-uretprobe:libc:getaddrinfo /@start[tid]/ {
-  $lat = (nsecs - @start[tid]) / 1000000;
+BEGIN {
+  printf("Tracing getaddr/gethost calls... Hit Ctrl-C to end.\\n");
+  printf("%-9s %-6s %-16s %6s %s\\n", "TIME", "PID", "COMM", "LATms", "HOST");
+}
+uprobe:libc:getaddrinfo, uprobe:libc:gethostbyname, uprobe:libc:gethostbyname2 {
+  @start[tid] = nsecs;
+  @name[tid] = arg0;
+}
+uretprobe:libc:getaddrinfo, uretprobe:libc:gethostbyname, uretprobe:libc:gethostbyname2 /@start[tid]/ {
+  $latms = (nsecs - @start[tid]) / 1e6;
   time("%H:%M:%S  ");
-  printf("%-6d %-16s %6d %s\\n", pid, comm, $lat, str(@name[tid]));
+  printf("%-6d %-16s %6d %s\\n", pid, comm, $latms, str(@name[tid]));
   delete(@start[tid]); delete(@name[tid]);
 }
 `,
