@@ -11,7 +11,7 @@ import type { StackMode } from '../lang/compiled.js';
 import type { Symbolizer as DecodeSymbolizer } from './decode.js';
 import { KernelSymbols } from './sym-kernel.js';
 import { ModuleSymbols, type ModuleSymbol } from './sym-module.js';
-import { isFileBacked, mappingAt, readProcMaps, type Mapping } from './sym-procmaps.js';
+import { isFileBacked, mappingAt, readProcMaps, type Mapping } from '../probes/procmaps.js';
 import { formatKernelFrames, formatUserFrames } from './stacks.js';
 import { ElfFile } from '../elf/reader.js';
 
