@@ -79,9 +79,13 @@ export interface MapCreateOptions {
   flags?: number;
   name?: string;
   innerMapFd?: number;
+  /** BTF describing key and value (needed by local-storage maps). */
+  btf?: { fd: number; keyTypeId: number; valueTypeId: number };
+  btfVmlinuxValueTypeId?: number;
 }
 
-export function mapCreate(o: MapCreateOptions): number {
+/** One BPF_MAP_CREATE: the fd, or -errno (for probing; mapCreate throws instead). */
+export function tryMapCreate(o: MapCreateOptions): number {
   const { buf, dv } = attr();
   dv.setUint32(0, MapType[o.type], true);
   dv.setUint32(4, o.keySize, true);
@@ -90,7 +94,17 @@ export function mapCreate(o: MapCreateOptions): number {
   dv.setUint32(16, o.flags ?? 0, true);
   dv.setUint32(20, o.innerMapFd ?? 0, true);
   if (o.name) writeName(buf, 28, o.name);
-  return sys(`creating ${o.type} map '${o.name ?? ''}'`, Cmd.MAP_CREATE, buf);
+  if (o.btf) {
+    dv.setUint32(48, o.btf.fd, true);
+    dv.setUint32(52, o.btf.keyTypeId, true);
+    dv.setUint32(56, o.btf.valueTypeId, true);
+  }
+  if (o.btfVmlinuxValueTypeId !== undefined) dv.setUint32(60, o.btfVmlinuxValueTypeId, true);
+  return native.bpf(Cmd.MAP_CREATE, buf);
+}
+
+export function mapCreate(o: MapCreateOptions): number {
+  return check(`creating ${o.type} map '${o.name ?? ''}'`, tryMapCreate(o));
 }
 
 /**
@@ -200,6 +214,7 @@ export interface ProgLoadOptions {
   expectedAttachType?: AttachTypeName;
   attachBtfId?: number;
   attachBtfObjFd?: number;
+  progFlags?: number;
   /** 0: no log unless the load fails (then retried with level 1); 1 or 2: always log. */
   logLevel?: number;
   logSize?: number;
@@ -210,35 +225,54 @@ export interface LoadedProg {
   log: string;
 }
 
+export interface LoadAttempt {
+  /** The program fd, or -errno. */
+  fd: number;
+  log: string;
+}
+
+/** One BPF_PROG_LOAD, logging into `log` when given (for probing; progLoad throws instead). */
+export function tryProgLoad(o: ProgLoadOptions, log?: Buffer, logLevel = 1): LoadAttempt {
+  const license = Buffer.from(`${o.license ?? 'GPL'}\0`, 'latin1');
+  const { buf, dv } = attr();
+  dv.setUint32(0, ProgType[o.type], true);
+  dv.setUint32(4, o.insns.byteLength / 8, true);
+  dv.setBigUint64(8, addr(o.insns), true);
+  dv.setBigUint64(16, addr(license), true);
+  if (log) {
+    log[0] = 0;
+    dv.setUint32(24, logLevel, true);
+    dv.setUint32(28, log.byteLength, true);
+    dv.setBigUint64(32, addr(log), true);
+  }
+  dv.setUint32(44, o.progFlags ?? 0, true);
+  writeName(buf, 48, o.name ?? 'tsbpf');
+  if (o.expectedAttachType !== undefined) dv.setUint32(68, AttachType[o.expectedAttachType], true);
+  if (o.attachBtfId !== undefined) dv.setUint32(108, o.attachBtfId, true);
+  if (o.attachBtfObjFd !== undefined) dv.setUint32(112, o.attachBtfObjFd, true);
+  const fd = native.bpf(Cmd.PROG_LOAD, buf);
+  const end = log ? log.indexOf(0) : 0;
+  return { fd, log: log ? log.toString('latin1', 0, end < 0 ? log.byteLength : end) : '' };
+}
+
 /**
  * Loads a program. A first attempt runs without a log (fast); on failure the load is
  * retried with a verifier log so the error can show why.
  */
 export function progLoad(o: ProgLoadOptions): LoadedProg {
   const name = o.name ?? 'tsbpf';
-  const license = Buffer.from(`${o.license ?? 'GPL'}\0`, 'latin1');
-  const attempt = (level: number, size: number): { r: number; log: string } => {
-    const { buf, dv } = attr();
-    const log = level ? Buffer.alloc(size) : null;
-    dv.setUint32(0, ProgType[o.type], true);
-    dv.setUint32(4, o.insns.byteLength / 8, true);
-    dv.setBigUint64(8, addr(o.insns), true);
-    dv.setBigUint64(16, addr(license), true);
-    dv.setUint32(24, level, true);
-    dv.setUint32(28, log ? size : 0, true);
-    dv.setBigUint64(32, addr(log), true);
-    writeName(buf, 48, name);
-    if (o.expectedAttachType !== undefined) dv.setUint32(68, AttachType[o.expectedAttachType], true);
-    if (o.attachBtfId !== undefined) dv.setUint32(108, o.attachBtfId, true);
-    if (o.attachBtfObjFd !== undefined) dv.setUint32(112, o.attachBtfObjFd, true);
-    const r = native.bpf(Cmd.PROG_LOAD, buf);
-    return { r, log: log ? log.toString('latin1', 0, Math.max(0, log.indexOf(0))) : '' };
-  };
   let level = o.logLevel ?? 0;
   let size = o.logSize ?? 1 << 20;
-  let { r, log } = attempt(level, size);
-  if (r < 0 && level === 0 && r !== -1) ({ r, log } = attempt((level = 1), size));
-  while (r === -28 && level && size < 1 << 28) ({ r, log } = attempt(level, (size *= 4))); // ENOSPC: log too small
+  const attempt = () => tryProgLoad(o, level ? Buffer.alloc(size) : undefined, level);
+  let { fd: r, log } = attempt();
+  if (r < 0 && level === 0 && r !== -1) {
+    level = 1;
+    ({ fd: r, log } = attempt());
+  }
+  while (r === -28 && level && size < 1 << 28) { // ENOSPC: the log did not fit
+    size *= 4;
+    ({ fd: r, log } = attempt());
+  }
   if (r >= 0) return { fd: r, log };
   if (r === -1) throw new SyscallError(`loading ${o.type} program '${name}'`, 1);
   if (log.trim()) throw new VerifierError(name, -r, log);

@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { native } from './native.js';
 import {
   assertRoot, AttachType, AttachTypeName, btfLoad, closeFd, Cmd, linkCreate, MapType, MapTypeName,
-  ProgType, ProgTypeName, rawTracepointOpen,
+  ProgType, ProgTypeName, rawTracepointOpen, tryMapCreate, tryProgLoad,
 } from './bpf.js';
 import { SyscallError, TsbpfError, errnoName } from './errors.js';
 import { perfEventOpen, PerfType, pmuType, SwConfig } from './perf.js';
@@ -155,7 +155,6 @@ function missingCaps(): string[] {
 
 const MOV_R0 = 0xb7, CALL = 0x85, EXIT = 0x95;
 const EXIT_PROG = insns([MOV_R0, 0], [EXIT, 0]); // r0 = 0; exit
-const LICENSE = Buffer.from('GPL\0', 'latin1');
 const LOG_SIZE = 4096;
 const logBuf = Buffer.alloc(LOG_SIZE);
 
@@ -204,25 +203,11 @@ interface LoadResult {
 }
 
 function loadRaw(type: ProgTypeName, code: Uint8Array, o: ProgOpts, withLog: boolean): LoadResult {
-  const buf = Buffer.alloc(144);
-  const dv = new DataView(buf.buffer, buf.byteOffset, 144);
-  dv.setUint32(0, ProgType[type], true);
-  dv.setUint32(4, code.byteLength / 8, true);
-  dv.setBigUint64(8, native.address(code), true);
-  dv.setBigUint64(16, native.address(LICENSE), true);
-  if (withLog) {
-    logBuf[0] = 0;
-    dv.setUint32(24, 1, true);
-    dv.setUint32(28, LOG_SIZE, true);
-    dv.setBigUint64(32, native.address(logBuf), true);
-  }
-  buf.write('tsbpf_probe', 48, 'latin1');
-  dv.setUint32(44, o.progFlags ?? 0, true); // prog_flags
-  if (o.expectedAttachType !== undefined) dv.setUint32(68, AttachType[o.expectedAttachType], true);
-  if (o.attachBtfId !== undefined) dv.setUint32(108, o.attachBtfId, true);
-  const r = native.bpf(Cmd.PROG_LOAD, buf);
-  const end = withLog ? logBuf.indexOf(0) : 0;
-  return { fd: r, errno: r < 0 ? -r : 0, log: withLog ? logBuf.toString('latin1', 0, end < 0 ? LOG_SIZE : end) : '' };
+  const { fd, log } = tryProgLoad({
+    type, insns: code, name: 'tsbpf_probe', progFlags: o.progFlags,
+    expectedAttachType: o.expectedAttachType, attachBtfId: o.attachBtfId,
+  }, withLog ? logBuf : undefined);
+  return { fd, errno: fd < 0 ? -fd : 0, log };
 }
 
 interface MapOpts {
@@ -264,21 +249,13 @@ const mapOpts: Partial<Record<MapTypeName, MapOpts>> = {
 };
 
 function createMapRaw(type: MapTypeName, o: MapOpts, innerFd: number, btfFd: number): number {
-  const buf = Buffer.alloc(144);
-  const dv = new DataView(buf.buffer, buf.byteOffset, 144);
-  dv.setUint32(0, MapType[type], true);
-  dv.setUint32(4, o.keySize, true);
-  dv.setUint32(8, o.valueSize, true);
-  dv.setUint32(12, o.maxEntries, true);
-  dv.setUint32(16, o.flags ?? 0, true);
-  dv.setUint32(20, innerFd < 0 ? 0 : innerFd, true);
-  if (btfFd >= 0) {
-    dv.setUint32(48, btfFd, true);
-    dv.setUint32(52, 1, true); // key: the `int` below
-    dv.setUint32(56, 1, true); // value: the same `int`
-  }
-  if (o.btfVmlinuxValueTypeId !== undefined) dv.setUint32(60, o.btfVmlinuxValueTypeId, true);
-  return native.bpf(Cmd.MAP_CREATE, buf);
+  return tryMapCreate({
+    type, keySize: o.keySize, valueSize: o.valueSize, maxEntries: o.maxEntries, flags: o.flags,
+    innerMapFd: innerFd < 0 ? 0 : innerFd,
+    // key and value: the one `int` type of intBtf()
+    btf: btfFd >= 0 ? { fd: btfFd, keyTypeId: 1, valueTypeId: 1 } : undefined,
+    btfVmlinuxValueTypeId: o.btfVmlinuxValueTypeId,
+  });
 }
 
 /** A BTF blob with one type, [1] int: enough key/value types for local storage maps. */
