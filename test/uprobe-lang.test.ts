@@ -113,3 +113,18 @@ test('bad input: one clear error line each, exit 1, nothing attached', async () 
   assert.equal(r.code, 1);
   assert.match(r.stderr, /999999999/);
 });
+
+test('--ret-scan: uprobes on every RET of a native function give what a uretprobe gives', async () => {
+  const prog = `uretprobe:${fix}:add { @ret = sum(retval); @n = count(); } uretprobe:${fix}:fact { @f = count(); }`;
+  const scanned = await runCli(['-f', 'json', '--ret-scan', '-c', `${fix} ${N}`, '-e', prog]);
+  assert.equal(scanned.code, 0, scanned.stderr);
+  const plain = await traceFixture(prog);
+  const m = jsonMaps(scanned.stdout);
+  assert.deepEqual([m['@ret'], m['@n'], m['@f']], [plain['@ret'], plain['@n'], plain['@f']]);
+  assert.equal(m['@n'], N);
+  // One uprobe per RET instruction of the two functions, as objdump counts them.
+  const rets = (fn: string) => execFileSync('objdump', ['-d', `--disassemble=${fn}`, fix], { encoding: 'utf8' })
+    .split('\n').filter((l) => /\tret\b|\trepz? ret/.test(l)).length;
+  const attached = JSON.parse(scanned.stdout.split('\n').find((l) => l.includes('attached_probes'))!).data.probes;
+  assert.equal(attached, rets('add') + rets('fact'));
+});

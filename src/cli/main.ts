@@ -20,7 +20,7 @@ const usage = `usage: tsbpf [options] -e 'PROGRAM' | tsbpf [options] FILE.bt
        tsbpf tools [NAME [ARGS]]     list or run ready-made tools (opensnoop, execsnoop, ...)
        tsbpf feature [--json]        what this kernel supports
        tsbpf prog|map|link list [--json], tsbpf prog dump ID   inspect loaded BPF objects
-options: -c CMD  -p PID  -f text|json  -o FILE  -v  --dry-run  --unsafe  -h
+options: -c CMD  -p PID  -f text|json  -o FILE  -v  --dry-run  --unsafe  --ret-scan  -h
 `;
 
 async function run(argv: string[]): Promise<number> {

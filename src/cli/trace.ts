@@ -21,10 +21,11 @@ export interface TraceArgs {
   dump: boolean;
   unsafe: boolean;
   dryRun: boolean;
+  retScan: boolean;
 }
 
 export function parseArgs(argv: string[]): TraceArgs {
-  const a: TraceArgs = { params: [], format: 'text', verbose: false, dump: false, unsafe: false, dryRun: false };
+  const a: TraceArgs = { params: [], format: 'text', verbose: false, dump: false, unsafe: false, dryRun: false, retScan: false };
   const need = (i: number, flag: string): string => {
     const v = argv[i];
     if (v === undefined) throw new TsbpfError(`option ${flag} needs a value`, { hint: 'run tsbpf --help' });
@@ -54,6 +55,7 @@ export function parseArgs(argv: string[]): TraceArgs {
       case '--dump': case '-d': a.dump = true; break;
       case '--unsafe': a.unsafe = true; break;
       case '--dry-run': a.dryRun = true; break;
+      case '--ret-scan': a.retScan = true; break;
       case '--': a.params.push(...argv.slice(i + 1)); i = argv.length; break;
       default:
         if (arg.startsWith('-') && arg.length > 1 && a.program === undefined && a.file === undefined) {
@@ -157,7 +159,7 @@ function startPaused(command: string): PausedChild {
 async function trace(args: TraceArgs, source: string, file: string, child: PausedChild | undefined): Promise<number> {
   const { compile } = await import('../lang/compile.js');
   const script = compile(source, {
-    file, pid: args.pid, unsafe: args.unsafe, params: args.params, cpid: child?.proc.pid,
+    file, pid: args.pid, unsafe: args.unsafe, params: args.params, cpid: child?.proc.pid, retScan: args.retScan,
     ...(args.verbose ? { explain: (line: string) => process.stderr.write(`${line}\n`) } : {}),
   });
   if (args.dump || args.verbose) {

@@ -12,6 +12,7 @@ import { GoBinary, type GoroutineIdLocation } from '../probes/go.js';
 import type { GoSite } from './go.js';
 import { ElfFile } from '../elf/reader.js';
 import { isGoBinary } from '../elf/gobuildinfo.js';
+import { nativeReturnSites } from '../probes/returns.js';
 import { resolveUsdt } from '../probes/usdt.js';
 import type { Arg } from '../btf/index.js';
 import { TsbpfError } from '../kernel/errors.js';
@@ -52,6 +53,8 @@ const UNITS: Record<string, number> = { s: 1e9, ms: 1e6, us: 1e3, hz: 0 };
 export interface ResolveOptions {
   pid?: number;
   params: readonly string[];
+  /** --ret-scan: uretprobes on any binary become uprobes on each RET (always so for Go). */
+  retScan?: boolean;
 }
 
 /** Expands one attach point; throws TsbpfError (the caller positions it) when it matches nothing. */
@@ -168,6 +171,13 @@ function resolveUprobe(ap: AttachPoint, parts: string[], opts: ResolveOptions): 
     return sites.flatMap((site) => go.returnSites(site.symbol).map((ret) => ({
       name: `uretprobe:${site.path}:${site.symbol}`, provider: ap.provider, space: 'user' as AddrSpace, atEntry: false, goid,
       go: { binary: go, func: site.symbol, at: 'return' as const },
+      attach: { kind: 'uprobe' as const, path: site.path, offset: BigInt(ret.fileOffset), retprobe: false, ...(opts.pid !== undefined ? { pid: opts.pid } : {}) },
+      progType: 'kprobe' as const,
+    })));
+  }
+  if (retprobe && opts.retScan) {
+    return sites.flatMap((site) => nativeReturnSites(site.path, site.symbol).map((ret) => ({
+      name: `uretprobe:${site.path}:${site.symbol}`, provider: ap.provider, space: 'user' as AddrSpace, atEntry: false,
       attach: { kind: 'uprobe' as const, path: site.path, offset: BigInt(ret.fileOffset), retprobe: false, ...(opts.pid !== undefined ? { pid: opts.pid } : {}) },
       progType: 'kprobe' as const,
     })));

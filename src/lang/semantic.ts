@@ -29,6 +29,8 @@ export interface CompileOptions {
   cpid?: number;
   /** -v: receives explanations (which Go ABI, where each Go argument is read from). */
   explain?: (line: string) => void;
+  /** --ret-scan: uretprobes become uprobes on every RET for any binary (always for Go). */
+  retScan?: boolean;
 }
 
 /** What a map holds, settled over every use in the program. */
@@ -84,7 +86,7 @@ export function analyse(program: Program, diags: Diagnostics, opts: CompileOptio
     for (const ap of probe.attachPoints) {
       let resolved: ResolvedProbe[];
       try {
-        resolved = resolveAttachPoint(ap, { pid: opts.pid, params });
+        resolved = resolveAttachPoint(ap, { pid: opts.pid, params, retScan: opts.retScan });
       } catch (e) {
         if (!(e instanceof TsbpfError)) throw e;
         diags.error(ap.span, e.message, e.hint);
