@@ -48,11 +48,11 @@ async function median(cmd: string, args: string[], n: number): Promise<Sample> {
 }
 
 export async function startupBench(runs = 5): Promise<string> {
-  const tsbpf = join(repoRoot, 'bin/tsbpf.js');
+  const tsbpf = join(repoRoot, 'bin/tsbpf');
   const peer = hasCommand('bpftrace');
   const lines = ['start-up to "Attaching" (median of ' + runs + '; peak RSS, and RSS at that moment), tsbpf vs bpftrace:'];
   for (const [name, prog] of STARTUP_SCRIPTS) {
-    const ours = await median(process.execPath, [tsbpf, '-e', prog], runs);
+    const ours = await median(tsbpf, ['-e', prog], runs);
     const mb = (kb: number) => (kb / 1024).toFixed(1).padStart(5);
     let row = `  ${name.padEnd(14)} tsbpf ${ours.ms.toFixed(0).padStart(4)} ms ${mb(ours.rssKb)} MB (now ${mb(ours.nowKb)})`;
     if (peer) {

@@ -15,7 +15,7 @@ function loopNs(cmd: string, args: string[]): number {
 
 export async function uprobeBench(): Promise<string> {
   const fix = buildC('bench_loop', ['-O2']);
-  const tsbpf = join(repoRoot, 'bin/tsbpf.js');
+  const tsbpf = join(repoRoot, 'bin/tsbpf');
   const progs: Array<[string, string]> = [
     ['count', `uprobe:${fix}:hit { @c = count(); }`],
     ['latency hist', `uprobe:${fix}:hit { @s[tid] = nsecs; } uretprobe:${fix}:hit /@s[tid]/ { @ns = hist(nsecs - @s[tid]); delete(@s[tid]); }`],
@@ -23,7 +23,7 @@ export async function uprobeBench(): Promise<string> {
   const base = Math.min(...[0, 1, 2].map(() => loopNs(fix, [String(N)])));
   const lines = [`uprobe per-hit overhead (${N} hits; untraced loop ${(base / N).toFixed(1)} ns/call):`];
   for (const [name, prog] of progs) {
-    const ours = (loopNs(process.execPath, [tsbpf, '-c', `${fix} ${N}`, '-e', prog]) - base) / N;
+    const ours = (loopNs(tsbpf, ['-c', `${fix} ${N}`, '-e', prog]) - base) / N;
     let row = `  ${name.padEnd(13)} tsbpf ${ours.toFixed(0)} ns/hit`;
     if (hasCommand('bpftrace')) {
       const theirs = (loopNs('bpftrace', ['-c', `${fix} ${N}`, '-e', prog]) - base) / N;

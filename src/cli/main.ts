@@ -35,6 +35,13 @@ async function run(argv: string[]): Promise<number> {
   throw new TsbpfError(`unknown command '${first}'`, { hint: 'run tsbpf --help' });
 }
 
+// bin/tsbpf starts Node without NODE_EXTRA_CA_CERTS (it costs start-up time and tsbpf needs
+// no TLS); children (-c, system()) get the environment the user gave.
+if (process.env.TSBPF_NODE_EXTRA_CA_CERTS !== undefined) {
+  process.env.NODE_EXTRA_CA_CERTS = process.env.TSBPF_NODE_EXTRA_CA_CERTS;
+  delete process.env.TSBPF_NODE_EXTRA_CA_CERTS;
+}
+
 // `tsbpf -l | head` closes our stdout early: that is a normal end, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);
