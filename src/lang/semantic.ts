@@ -83,21 +83,30 @@ export function analyse(program: Program, diags: Diagnostics, opts: CompileOptio
   const probeNames: string[] = [];
   let attachCount = 0;
   for (const probe of program.probes) {
+    const failed: { ap: (typeof probe.attachPoints)[number]; e: TsbpfError }[] = [];
+    let attached = 0;
     for (const ap of probe.attachPoints) {
       let resolved: ResolvedProbe[];
       try {
         resolved = resolveAttachPoint(ap, { pid: opts.pid, params, retScan: opts.retScan });
       } catch (e) {
         if (!(e instanceof TsbpfError)) throw e;
-        diags.error(ap.span, e.message, e.hint);
+        failed.push({ ap, e });
         continue;
       }
+      attached += resolved.length;
       for (const r of resolved) {
         let index = probeNames.indexOf(r.name);
         if (index < 0) index = probeNames.push(r.name) - 1;
         units.push({ ast: probe, probe: r, index });
         attachCount++;
       }
+    }
+    for (const { ap, e } of failed) {
+      // Like bpftrace, a probe listing several user functions attaches those that exist
+      // (sslsnoop.bt names libcrypto's local rsa_ossl_* functions, absent from stripped builds).
+      if (attached && isMissingUserFunction(ap.provider, e)) diags.warning(ap.span, `${e.message}: skipping ${ap.raw}`);
+      else diags.error(ap.span, e.message, e.hint);
     }
   }
   const maps = new Map<string, MapInfo>();
@@ -118,6 +127,10 @@ export function analyse(program: Program, diags: Diagnostics, opts: CompileOptio
   return {
     program, units: result!.units, maps, probeNames, attachCount, usesElapsed: result!.usesElapsed, warnings: [],
   };
+}
+
+function isMissingUserFunction(provider: string, e: TsbpfError): boolean {
+  return (provider === 'uprobe' || provider === 'uretprobe') && e.message.startsWith('no function ');
 }
 
 function dedupe<T extends { message: string; span: Span }>(list: T[]): T[] {

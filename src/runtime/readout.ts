@@ -15,8 +15,13 @@ export function snapshot(cm: CompiledMap, map: BpfMap, ctx: DecodeContext): MapS
   const keyOf = (k: Buffer) => ({ key: cm.keys.length ? decodeList(cm.keys, view(k), 0, ctx) : [], rawKey: k });
   const agg = cm.aggregation;
   switch (agg.kind) {
-    case 'count':
-      return { name: cm.name, kind: 'count', entries: raw.map(([k, v]) => ({ ...keyOf(k), value: mergeCount(perCpu(v).map((b) => b.readBigUInt64LE(0))) })) };
+    case 'count': {
+      const entries = raw.map(([k, v]) => ({ ...keyOf(k), value: mergeCount(perCpu(v).map((b) => b.readBigUInt64LE(0))) }));
+      // bpftrace 0.17 keeps a keyless count() in a per-CPU array: it always exists, so it
+      // prints as 0 when never hit or after clear()/delete() (pidpersec.bt's last line).
+      if (!cm.keys.length && !entries.length) entries.push({ key: [], rawKey: Buffer.alloc(cm.keySize), value: 0n });
+      return { name: cm.name, kind: 'count', entries };
+    }
     case 'sum':
       return { name: cm.name, kind: 'sum', entries: raw.map(([k, v]) => ({ ...keyOf(k), value: mergeSum(perCpu(v).map((b) => b.readBigInt64LE(0))) })) };
     case 'min':

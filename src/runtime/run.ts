@@ -101,8 +101,6 @@ export class ScriptRun {
     const s = this.session;
     const events = this.script.internalMaps.find((m) => m.bpfName === EVENTS_MAP);
     if (events) s.ringbuf(s.map(EVENTS_MAP), (d) => this.onEvent(d));
-    // Printed before attaching, as bpftrace does (attaching is what takes the time).
-    this.opts.write(this.opts.output.attachedProbes(this.script.attachCount));
     // BEGIN runs before anything else is attached: its records then lead the ring buffer, so
     // its output (a tool's header) comes before the first event, as in bpftrace.
     this.script.probes.forEach((p, i) => {
@@ -127,6 +125,9 @@ export class ScriptRun {
         case 'fexit': s.attachLink(prog, 'trace_fexit'); break;
       }
     });
+    // Unlike bpftrace (which prints it before attaching), the line means every probe is live:
+    // scripts and tests may start their workload when they see it.
+    this.opts.write(this.opts.output.attachedProbes(this.script.attachCount));
     this.poll();
     if (!this.finished) this.opts.onStarted?.();
   }
