@@ -5,6 +5,7 @@
 import { inflateSync } from 'node:zlib';
 import { TsbpfError } from '../kernel/errors.js';
 import { cString, ElfFile, SHT_NOBITS } from './reader.js';
+import { lastAtOrBelow, rangeHolding } from './search.js';
 
 const SHF_COMPRESSED = 0x800;
 const ELFCOMPRESS_ZLIB = 1;
@@ -253,16 +254,7 @@ export class Dwarf {
   functionContaining(pc: number): DwarfFunction | undefined {
     if (!this.pcIndex) this.buildIndexes();
     const list = this.pcIndex!;
-    let lo = 0;
-    let hi = list.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid][0] <= pc) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    const found = lastAtOrBelow(list.length, (i) => list[i][0], pc);
     if (found < 0) return undefined;
     const f = this.functionAt(list[found][1]);
     return pc < f.highPc ? f : undefined;
@@ -337,15 +329,8 @@ export class Dwarf {
   }
 
   private unitOf(offset: number): DwarfUnit {
-    const units = this.units();
-    let lo = 0;
-    let hi = units.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (offset < units[mid].offset) hi = mid - 1;
-      else if (offset >= units[mid].end) lo = mid + 1;
-      else return units[mid];
-    }
+    const unit = rangeHolding(this.units(), (u) => u.offset, (u) => u.end, offset);
+    if (unit) return unit;
     throw this.corrupt(`reference 0x${offset.toString(16)} is outside every unit`);
   }
 

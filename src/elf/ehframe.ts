@@ -5,6 +5,7 @@
 // pointer chain is missing. Only what gcc and clang emit for x86-64 is understood; anything
 // else yields "no rule" and the unwind stops there rather than guessing.
 import { ElfFile, PT_LOAD, type Segment } from './reader.js';
+import { lastAtOrBelow, rangeHolding } from './search.js';
 
 const PT_GNU_EH_FRAME = 0x6474e550;
 
@@ -166,16 +167,7 @@ export class EhFrame {
       const fde = viaHdr >= 0 ? this.parseFde(viaHdr) : undefined;
       return fde && pc >= fde.start && pc < fde.end ? fde : undefined;
     }
-    const list = this.fdes();
-    let lo = 0;
-    let hi = list.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (pc < list[mid].start) hi = mid - 1;
-      else if (pc >= list[mid].end) lo = mid + 1;
-      else return list[mid];
-    }
-    return undefined;
+    return rangeHolding(this.fdes(), (f) => f.start, (f) => f.end, pc);
   }
 
   /** The unwind rules in effect at link-time address `pc`, or undefined when none cover it. */
@@ -225,16 +217,7 @@ export class EhFrame {
       const count = c.pointer(countEnc, this.hdrAddr, this.hdrAddr);
       const table = c.pos;
       if (table + count * 8 > h.length) return undefined;
-      let lo = 0;
-      let hi = count - 1;
-      let found = -1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >> 1;
-        if (h.readInt32LE(table + mid * 8) + this.hdrAddr <= pc) {
-          found = mid;
-          lo = mid + 1;
-        } else hi = mid - 1;
-      }
+      const found = lastAtOrBelow(count, (i) => h.readInt32LE(table + i * 8) + this.hdrAddr, pc);
       if (found < 0) return -1;
       const off = h.readInt32LE(table + found * 8 + 4) + this.hdrAddr - this.addr;
       return off >= 0 && off < this.data.length ? off : -1;

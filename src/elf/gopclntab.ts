@@ -3,6 +3,7 @@
 // binaries that have no ELF symbol table at all.
 import { TsbpfError } from '../kernel/errors.js';
 import { cString, ElfFile, PF_X, PT_LOAD } from './reader.js';
+import { rangeHolding } from './search.js';
 
 export type PclntabVersion = '1.2' | '1.16' | '1.18' | '1.20';
 
@@ -50,16 +51,7 @@ export function readGoPclntab(elf: ElfFile): GoPclntab | undefined {
 
 /** Binary search for the Go function containing `addr`. */
 export function goFuncAt(tab: GoPclntab, addr: number): GoFunc | undefined {
-  let lo = 0;
-  let hi = tab.funcs.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const f = tab.funcs[mid];
-    if (addr < f.entry) hi = mid - 1;
-    else if (addr >= f.end) lo = mid + 1;
-    else return f;
-  }
-  return undefined;
+  return rangeHolding(tab.funcs, (f) => f.entry, (f) => f.end, addr);
 }
 
 // Without section headers, look for a header whose magic, padding and pointer size fit,

@@ -3,6 +3,7 @@
 // (OBJECT) symbols are read only on request, so code lookups never land on a variable.
 import { TsbpfError } from '../kernel/errors.js';
 import { cString, ElfFile, SHT_DYNSYM, SHT_GNU_VERDEF, SHT_GNU_VERSYM, SHT_SYMTAB, type Section } from './reader.js';
+import { lastAtOrBelow } from './search.js';
 
 export type SymbolBinding = 'local' | 'global' | 'weak' | 'unique' | 'other';
 export type SymbolKind = 'func' | 'ifunc' | 'object';
@@ -90,16 +91,7 @@ export class SymbolTable {
   /** The function containing `address` (link-time), for stack frames. */
   lookup(address: number): SymbolHit | undefined {
     const list = this.byAddress;
-    let lo = 0;
-    let hi = list.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid].address <= address) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    const found = lastAtOrBelow(list.length, (i) => list[i].address, address);
     if (found < 0) return undefined;
     const s = list[found];
     // Size-less symbols (hand-written assembly) extend to the next symbol.

@@ -3,6 +3,7 @@
 // another mount namespace (then its paths only make sense under /proc/PID/root).
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { TsbpfError } from '../kernel/errors.js';
+import { rangeHolding } from '../elf/search.js';
 
 export interface Mapping {
   start: number;
@@ -101,16 +102,7 @@ export function readProcMaps(pid: number): Mapping[] | undefined {
 
 /** The mapping holding `addr` in a sorted list (maps is sorted by start). */
 export function mappingAt(maps: readonly Mapping[], addr: number): Mapping | undefined {
-  let lo = 0;
-  let hi = maps.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const m = maps[mid];
-    if (addr < m.start) hi = mid - 1;
-    else if (addr >= m.end) lo = mid + 1;
-    else return m;
-  }
-  return undefined;
+  return rangeHolding(maps, (m) => m.start, (m) => m.end, addr);
 }
 
 /** File-backed mappings (not anonymous memory, not [heap]/[stack]/[vdso]-style names). */

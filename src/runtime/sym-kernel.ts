@@ -3,6 +3,7 @@
 // above 2^63 and does not fit a double.
 import { readFileSync } from 'node:fs';
 import { TsbpfError } from '../kernel/errors.js';
+import { lastAtOrBelow } from '../elf/search.js';
 
 export interface KernelSymbol {
   name: string;
@@ -25,16 +26,7 @@ export class KernelSymbols {
   lookup(addr: bigint): KernelSymbol | undefined {
     this.load();
     const a = this.addrs;
-    let lo = 0;
-    let hi = a.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (a[mid] <= addr) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    let found = lastAtOrBelow(a.length, (i) => a[i], addr);
     // Below the lowest real symbol lies user space and per-CPU offsets, not code.
     if (found < 0 || a[found] === 0n) return undefined;
     while (found > 0 && a[found - 1] === a[found]) found--;
