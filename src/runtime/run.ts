@@ -3,7 +3,7 @@
 // ending) runs END, prints the maps like bpftrace and releases everything.
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { CompiledMap, CompiledScript, EVENTS_MAP, EventSpec, layoutOf } from '../lang/compiled.js';
+import { CompiledMap, CompiledScript, EVENTS_MAP, EventSpec } from '../lang/compiled.js';
 import { progTestRun } from '../kernel/bpf.js';
 import { TsbpfError } from '../kernel/errors.js';
 import { SwConfig } from '../kernel/perf.js';
@@ -67,8 +67,7 @@ export class ScriptRun {
   load(): void {
     this.checkKernelSupport();
     for (const m of this.script.maps) {
-      const mapType = m.mapType;
-      this.session.createMap({ name: m.bpfName, type: mapType, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries });
+      this.session.createMap({ name: m.bpfName, type: m.mapType, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries });
     }
     for (const m of this.script.internalMaps) {
       const map = this.session.createMap({ name: m.bpfName, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries });
@@ -205,7 +204,7 @@ export class ScriptRun {
         break;
       }
       case 'print_value':
-        this.opts.write(out.value(decodeValue(ev.type, d, 8 + 0 * layoutOf(ev.type).size, this.ctx)));
+        this.opts.write(out.value(decodeValue(ev.type, d, 8, this.ctx)));
         break;
       case 'print_map':
         this.opts.write(out.map(this.readMap(this.compiledMap(ev.map)), { top: ev.top, div: ev.div }));
